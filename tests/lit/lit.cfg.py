@@ -13,4 +13,6 @@ config.test_exec_root = os.path.join(config.tlc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.tlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%tlc_src", config.tlc_src_root))
+config.substitutions.append(
+    ("%expect-status", os.path.join(config.test_source_root, "expect-status")))
 config.substitutions.append(("%python", "/usr/bin/env python3"))
