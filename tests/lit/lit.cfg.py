@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "tlc"
 config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".mlir", ".tl"]
+config.suffixes = [".mlir", ".tl", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tlc_obj_root, "tests", "lit")

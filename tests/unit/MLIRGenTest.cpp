@@ -60,7 +60,7 @@ TEST_CASE("a kernel becomes a func.func with a tile.launch", "[mlirgen]") {
   CHECK(func.getNumArguments() == 3);
   auto xType = llvm::dyn_cast<tile::BufferType>(func.getArgumentTypes()[0]);
   REQUIRE(xType);
-  CHECK(xType.getScope() == tile::MemoryScope::global);
+  CHECK(xType.getScope() == tile::MemoryScope::Global);
   CHECK(xType.getShape()[0] == mlir::ShapedType::kDynamic);
   int launches = 0, copies = 0, parallels = 0;
   func.walk([&](mlir::Operation *op) {
@@ -109,7 +109,7 @@ kernel k(X: Tensor[(N,), f32]):
   int cells = 0;
   c->module->walk([&](tile::AllocOp alloc) {
     cells += alloc.getType().getRank() == 0 &&
-             alloc.getType().getScope() == tile::MemoryScope::local;
+             alloc.getType().getScope() == tile::MemoryScope::Local;
   });
   CHECK(cells == 1);
 }

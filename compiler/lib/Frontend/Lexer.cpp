@@ -157,7 +157,7 @@ bool Lexer::startLine(llvm::SmallVectorImpl<Token> &out) {
     if (cur == end) {
       Token eofTok;
       eofTok.spelling = llvm::StringRef(end, 0);
-      if (emittedContent) {
+      if (emittedContent && lastKind != Token::Newline) {
         eofTok.kind = Token::Newline;
         out.push_back(eofTok);
       }
@@ -197,19 +197,25 @@ bool Lexer::startLine(llvm::SmallVectorImpl<Token> &out) {
 }
 
 Token Lexer::next() {
+  Token tok = lexToken();
+  lastKind = tok.kind;
+  return tok;
+}
+
+Token Lexer::lexToken() {
   if (failed)
     return make(Token::Eof, end);
   if (!pending.empty()) {
-    Token tok = pending.front();
+    Token front = pending.front();
     pending.erase(pending.begin());
-    return tok;
+    return front;
   }
   if (atLineStart && bracketDepth == 0) {
     atLineStart = false;
     if (!startLine(pending))
       return make(Token::Error, cur);
     if (!pending.empty())
-      return next();
+      return lexToken();
   }
 
   // Skip whitespace, comments and (inside brackets) line breaks.
@@ -232,7 +238,7 @@ Token Lexer::next() {
       return fail(openBrackets.back(),
                   "'" + llvm::Twine(*openBrackets.back()) + "' was never closed");
     atLineStart = true;
-    return next();
+    return lexToken();
   }
 
   const char *start = cur;

@@ -135,6 +135,12 @@ std::string shapeToString(llvm::ArrayRef<int64_t> shape) {
   return s;
 }
 
+/// "a bf16 scalar", "an f32 scalar", "an index scalar".
+std::string withArticle(const std::string &noun) {
+  bool vowelSound = !noun.empty() && llvm::StringRef("aefhilmnorsx").contains(noun[0]);
+  return (vowelSound ? "an " : "a ") + noun;
+}
+
 std::string describe(const TValue &v) {
   switch (v.kind) {
   case TValue::Kind::Int:
@@ -148,7 +154,7 @@ std::string describe(const TValue &v) {
   case TValue::Kind::String:
     return "a string";
   case TValue::Kind::Scalar:
-    return "a " + typeToString(v.type) + " scalar";
+    return withArticle(typeToString(v.type) + " scalar");
   case TValue::Kind::Buffer: {
     auto bt = v.getBufferType();
     return "a " + tile::stringifyMemoryScope(bt.getScope()).str() +
@@ -476,27 +482,26 @@ Type KernelGen::defaultType(const TValue &v) {
   }
 }
 
+/// Produces `v` as an SSA value of `type`. Total over numeric values and
+/// int/float/bool types; whether a conversion is allowed is the caller's
+/// decision.
 Value KernelGen::materialize(SMLoc l, const TValue &v, Type type) {
-  mlir::Location location = loc(l);
-  switch (v.kind) {
-  case TValue::Kind::Int:
-    if (isa<mlir::FloatType>(type))
-      return arith::ConstantOp::create(
-          builder, location,
-          builder.getFloatAttr(type, static_cast<double>(v.intValue)));
-    return arith::ConstantOp::create(builder, location,
-                                     builder.getIntegerAttr(type, v.intValue));
-  case TValue::Kind::Float:
-    return arith::ConstantOp::create(builder, location,
-                                     builder.getFloatAttr(type, v.floatValue));
-  case TValue::Kind::Bool:
-    return arith::ConstantOp::create(
-        builder, location, builder.getIntegerAttr(type, v.boolValue ? 1 : 0));
-  case TValue::Kind::Scalar:
+  if (v.kind == TValue::Kind::Scalar)
     return convert(l, v.value, type);
-  default:
-    llvm_unreachable("materialize of a non-numeric value");
-  }
+  assert(v.isConstant() && "materialize of a non-numeric value");
+  double asDouble = v.kind == TValue::Kind::Int     ? double(v.intValue)
+                    : v.kind == TValue::Kind::Float ? v.floatValue
+                                                    : double(v.boolValue);
+  mlir::TypedAttr attr;
+  if (isa<mlir::FloatType>(type))
+    attr = builder.getFloatAttr(type, asDouble);
+  else if (isBool(type))
+    attr = builder.getIntegerAttr(type, asDouble != 0 ? 1 : 0);
+  else if (v.kind == TValue::Kind::Int)
+    attr = builder.getIntegerAttr(type, v.intValue);
+  else
+    attr = builder.getIntegerAttr(type, static_cast<int64_t>(asDouble));
+  return arith::ConstantOp::create(builder, loc(l), attr);
 }
 
 Value KernelGen::convert(SMLoc l, Value v, Type type) {
@@ -544,10 +549,30 @@ Value KernelGen::convert(SMLoc l, Value v, Type type) {
   return arith::TruncFOp::create(builder, location, type, wide);
 }
 
+/// Stores (element writes, variable updates, fill) convert numbers freely
+/// between numeric types, except that a float never silently becomes an
+/// integer and bools only meet bools.
 std::optional<Value> KernelGen::convertForStore(SMLoc l, const TValue &v,
                                                 Type type, StringRef what) {
   if (!v.isNumeric()) {
     error(l, what + " needs a number, but this is " + describe(v));
+    return std::nullopt;
+  }
+  bool fromBool = v.kind == TValue::Kind::Bool ||
+                  (v.kind == TValue::Kind::Scalar && isBool(v.type));
+  bool fromFloat = v.kind == TValue::Kind::Float ||
+                   (v.kind == TValue::Kind::Scalar &&
+                    isa<mlir::FloatType>(v.type));
+  if (fromBool != isBool(type)) {
+    error(l, what + ": cannot store " + describe(v) + " into " +
+                 typeToString(type) + "; use where(...) or a comparison");
+    return std::nullopt;
+  }
+  if (fromFloat && isIntLike(type)) {
+    // Integer variables are index-typed; i32 is the dtype to cast to.
+    std::string target = type.isIndex() ? "i32" : typeToString(type);
+    error(l, what + ": storing " + describe(v) + " into an integer needs an "
+                    "explicit cast(..., " + target + ")");
     return std::nullopt;
   }
   return materialize(l, v, type);
@@ -970,15 +995,10 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
       if (!value)
         return false;
     }
-    if (value->kind == TValue::Kind::Scalar &&
-        isa<mlir::FloatType>(value->type) &&
-        isIntLike(cellType.getElementType()))
-      return error(stmt.value->getLoc(),
-                   "'" + target.name + "' holds integers; converting " +
-                       describe(*value) + " needs an explicit cast(...)");
     std::optional<Value> stored =
         convertForStore(stmt.value->getLoc(), *value,
-                        cellType.getElementType(), "an assignment");
+                        cellType.getElementType(),
+                        "assignment to '" + target.name + "'");
     if (!stored)
       return false;
     tile::StoreOp::create(builder, loc(stmt.getLoc()), *stored, existing->cell,
@@ -1740,6 +1760,10 @@ std::optional<TValue> KernelGen::genUnary(const UnaryExpr &expr) {
   }
   switch (operand->kind) {
   case TValue::Kind::Int:
+    if (operand->intValue == INT64_MIN) {
+      error(expr.getLoc(), "integer overflow in a compile-time expression");
+      return std::nullopt;
+    }
     return TValue::ofInt(-operand->intValue);
   case TValue::Kind::Float:
     return TValue::ofFloat(-operand->floatValue);
@@ -1850,11 +1874,16 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
       int64_t a = lhs.intValue, b = rhs.intValue;
       switch (op) {
       case BinaryOp::Add:
-        return TValue::ofInt(a + b);
       case BinaryOp::Sub:
-        return TValue::ofInt(a - b);
-      case BinaryOp::Mul:
-        return TValue::ofInt(a * b);
+      case BinaryOp::Mul: {
+        int64_t r;
+        bool overflow = op == BinaryOp::Add   ? __builtin_add_overflow(a, b, &r)
+                        : op == BinaryOp::Sub ? __builtin_sub_overflow(a, b, &r)
+                                              : __builtin_mul_overflow(a, b, &r);
+        if (overflow)
+          return fail("integer overflow in a compile-time expression");
+        return TValue::ofInt(r);
+      }
       case BinaryOp::Div:
         if (b == 0)
           return fail("division by zero");
@@ -1862,10 +1891,14 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
       case BinaryOp::FloorDiv:
         if (b == 0)
           return fail("division by zero");
+        if (a == INT64_MIN && b == -1)
+          return fail("integer overflow in a compile-time expression");
         return TValue::ofInt(floorDiv(a, b));
       case BinaryOp::Mod:
         if (b == 0)
           return fail("modulo by zero");
+        if (a == INT64_MIN && b == -1)
+          return TValue::ofInt(0);
         return TValue::ofInt(a - floorDiv(a, b) * b);
       case BinaryOp::Lt:
         return TValue::ofBool(a < b);
@@ -2028,6 +2061,15 @@ std::optional<TValue> KernelGen::genAlloc(const CallExpr &call,
   std::optional<Type> dtype = constDType(*args[1], "the dtype");
   if (!dtype)
     return std::nullopt;
+  int64_t elements = 1;
+  for (int64_t extent : *shape) {
+    if (__builtin_mul_overflow(elements, extent, &elements) ||
+        elements > (int64_t(1) << 31)) {
+      error(args[0]->getLoc(), "this buffer is too large (more than 2^31 "
+                               "elements)");
+      return std::nullopt;
+    }
+  }
   auto type = tile::BufferType::get(&ctx, *shape, *dtype, scope);
   mlir::StringAttr name;
   if (!pendingName.empty())

@@ -96,6 +96,7 @@ public:
   Token next();
 
 private:
+  Token lexToken();
   Token make(Token::Kind kind, const char *start) const;
   Token fail(const char *at, const llvm::Twine &message);
   bool startLine(llvm::SmallVectorImpl<Token> &pending);
@@ -114,6 +115,7 @@ private:
   bool atLineStart = true;
   bool emittedContent = false;
   bool failed = false;
+  Token::Kind lastKind = Token::Newline;
 };
 
 } // namespace tlc
