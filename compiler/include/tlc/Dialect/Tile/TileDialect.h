@@ -1,0 +1,45 @@
+//===- TileDialect.h - The tile dialect -------------------------*- C++ -*-===//
+//
+// Part of tlc. The one header to include for the tile dialect: the dialect,
+// its enums, attributes, types and operations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TLC_DIALECT_TILE_TILEDIALECT_H
+#define TLC_DIALECT_TILE_TILEDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <string>
+
+#include "tlc/Dialect/Tile/TileDialect.h.inc"
+#include "tlc/Dialect/Tile/TileEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "tlc/Dialect/Tile/TileAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "tlc/Dialect/Tile/TileTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "tlc/Dialect/Tile/TileOps.h.inc"
+
+namespace tlc::tile {
+
+/// Formats a shape the way diagnostics print it: `128x32`, `?x64`, and
+/// `scalar` for rank 0.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+/// Formats a type the way MLIR prints it, without the quotes that a
+/// diagnostic adds around a streamed type: `bf16`, `f32`.
+std::string formatType(mlir::Type type);
+
+} // namespace tlc::tile
+
+#endif // TLC_DIALECT_TILE_TILEDIALECT_H

@@ -1,0 +1,155 @@
+//===- TileDialect.cpp - The tile dialect ---------------------------------===//
+//
+// Part of tlc. Dialect registration and verification of the dialect's
+// discardable attributes (tile.kernel, tile.constants, tile.num_stages,
+// tile.dims).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tlc/Dialect/Tile/TileDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace tlc::tile;
+
+#include "tlc/Dialect/Tile/TileDialect.cpp.inc"
+#include "tlc/Dialect/Tile/TileEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "tlc/Dialect/Tile/TileAttrs.cpp.inc"
+
+void TileDialect::initialize() {
+  registerTypes();
+  registerAttributes();
+  addOperations<
+#define GET_OP_LIST
+#include "tlc/Dialect/Tile/TileOps.cpp.inc"
+      >();
+}
+
+void TileDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "tlc/Dialect/Tile/TileAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable attributes
+//===----------------------------------------------------------------------===//
+
+/// `tile.kernel` on a func.func: no results, parameters are global buffers or
+/// i32/i64/f32 scalars, and the body holds exactly one top-level tile.launch.
+static LogicalResult verifyKernel(Operation *op) {
+  auto func = dyn_cast<func::FuncOp>(op);
+  if (!func)
+    return op->emitError() << "kernel: '" << TileDialect::getKernelAttrName()
+                           << "' is only valid on func.func, not on '"
+                           << op->getName() << "'";
+  if (func.getNumResults() != 0)
+    return func.emitError()
+           << "kernel: a kernel returns nothing, but '" << func.getSymName()
+           << "' has " << func.getNumResults() << " result(s)";
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
+    if (auto buffer = dyn_cast<BufferType>(type)) {
+      if (buffer.getScope() != MemoryScope::Global)
+        return func.emitError()
+               << "kernel: parameter #" << i << " is a "
+               << stringifyMemoryScope(buffer.getScope())
+               << " buffer; buffer parameters of a kernel are in global "
+                  "memory";
+      continue;
+    }
+    if (type.isSignlessInteger(32) || type.isSignlessInteger(64) ||
+        type.isF32())
+      continue;
+    return func.emitError()
+           << "kernel: parameter #" << i << " has type " << formatType(type)
+           << "; kernel parameters are global buffers or "
+              "i32, i64 or f32 scalars";
+  }
+  unsigned numLaunches = 0;
+  for (Block &block : func.getBody())
+    for (Operation &nested : block)
+      numLaunches += isa<LaunchOp>(nested);
+  if (numLaunches != 1)
+    return func.emitError()
+           << "kernel: the body of '" << func.getSymName()
+           << "' must contain exactly one tile.launch at top level, found "
+           << numLaunches;
+  return success();
+}
+
+LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+
+  if (name == getKernelAttrName()) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "kernel: '" << name << "' must be a unit "
+                             << "attribute";
+    return verifyKernel(op);
+  }
+
+  if (name == getConstantsAttrName()) {
+    if (!isa<func::FuncOp>(op))
+      return op->emitError()
+             << "'" << name << "' is only valid on func.func, not on '"
+             << op->getName() << "'";
+    if (!isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a dictionary";
+    return success();
+  }
+
+  if (name == getNumStagesAttrName()) {
+    if (!isa<scf::ForOp>(op))
+      return op->emitError()
+             << "Pipelined: '" << name << "' is only valid on scf.for, not on '"
+             << op->getName() << "'";
+    auto stages = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!stages || !stages.getType().isSignlessInteger())
+      return op->emitError() << "Pipelined: num_stages must be an integer";
+    if (stages.getValue().slt(1))
+      return op->emitError() << "Pipelined: num_stages must be at least 1";
+    return success();
+  }
+
+  return op->emitError() << "unknown tile dialect attribute '" << name << "'";
+}
+
+LogicalResult TileDialect::verifyRegionArgAttribute(Operation *op,
+                                                    unsigned regionIndex,
+                                                    unsigned argIndex,
+                                                    NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name != getDimsAttrName())
+    return op->emitError() << "unknown tile dialect argument attribute '"
+                           << name << "'";
+
+  // Read the type from the function type: a declaration has no entry block.
+  auto func = dyn_cast<func::FuncOp>(op);
+  if (!func || !func->hasAttr(getKernelAttrName()))
+    return op->emitError() << "'" << name
+                           << "' is only valid on the parameters of a "
+                              "tile.kernel function";
+  auto buffer = dyn_cast<BufferType>(func.getArgumentTypes()[argIndex]);
+  if (!buffer)
+    return op->emitError() << "kernel: parameter #" << argIndex
+                           << " is not a buffer but carries '" << name << "'";
+  auto dims = dyn_cast<ArrayAttr>(attr.getValue());
+  if (!dims || !llvm::all_of(dims, llvm::IsaPred<StringAttr>))
+    return op->emitError() << "kernel: '" << name << "' of parameter #"
+                           << argIndex << " must be an array of strings";
+  if (static_cast<int64_t>(dims.size()) != buffer.getRank())
+    return op->emitError() << "kernel: parameter #" << argIndex << " has rank "
+                           << buffer.getRank() << " but '" << name << "' names "
+                           << dims.size() << " dimension(s)";
+  return success();
+}
