@@ -73,7 +73,7 @@ TEST_CASE("a kernel becomes a func.func with a tile.launch", "[mlirgen]") {
   CHECK(parallels == 1);
 }
 
-TEST_CASE("-D overrides a compile-time parameter", "[mlirgen]") {
+TEST_CASE("a define (-D) overrides a compile-time parameter", "[mlirgen]") {
   auto c = compile(kAxpy, {"BN=256"});
   INFO(c->errors);
   REQUIRE(c->module);

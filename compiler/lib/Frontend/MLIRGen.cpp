@@ -1367,17 +1367,18 @@ KernelGen::region(const Expr &expr, const Twine &what,
   if (!anySlice) {
     if (!partner)
       return Value();
+    // A point subscript spans the other operand's shape only when the ranks
+    // agree; with more tensor dims than tile dims the mapping would be a
+    // guess (TileLang aligns to the trailing dims, which silently reads the
+    // wrong dims of a [B, T, H, K] tensor), so slices must say it.
     int64_t partnerRank = partner->size();
-    if (partnerRank > rank) {
-      error(sub->getLoc(), what + " has rank " + Twine(rank) +
-                               " but the other side is a rank-" +
-                               Twine(partnerRank) +
-                               " tile; index it with slices");
+    if (partnerRank != rank) {
+      error(sub->getLoc(),
+            what + " has rank " + Twine(rank) + " but the other side is a "
+                   "rank-" + Twine(partnerRank) + " tile; say which "
+                   "dimensions the tile spans with slices, like "
+                   "X[b, t0:t0+64, h, 0:128]");
       return std::nullopt;
-    }
-    for (int64_t d = 0; d < rank - partnerRank; ++d) {
-      sizes.push_back(1);
-      dropped.push_back(d);
     }
     sizes.append(partner->begin(), partner->end());
     for (const ExprPtr &indexExpr : sub->indices) {
@@ -1399,8 +1400,7 @@ KernelGen::region(const Expr &expr, const Twine &what,
         dropped.push_back(d);
         continue;
       }
-      Value offset = materialize(slice->getLoc(), TValue::ofInt(0),
-                                 builder.getIndexType());
+      Value offset;
       Linear startForm;
       if (slice->start) {
         std::optional<Value> v = index(*slice->start, "a slice start");
@@ -1409,6 +1409,9 @@ KernelGen::region(const Expr &expr, const Twine &what,
           return std::nullopt;
         offset = *v;
         startForm = *l;
+      } else {
+        offset = materialize(slice->getLoc(), TValue::ofInt(0),
+                             builder.getIndexType());
       }
       std::optional<int64_t> extent;
       if (slice->stop) {
