@@ -2,7 +2,7 @@
 
 #include "tlc/Frontend/AST.h"
 
-#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Format.h"
 
 using namespace tlc::ast;
 
@@ -48,7 +48,7 @@ void tlc::ast::print(const Expr &expr, llvm::raw_ostream &os) {
   if (auto *e = llvm::dyn_cast<IntExpr>(&expr)) {
     os << e->value;
   } else if (auto *e = llvm::dyn_cast<FloatExpr>(&expr)) {
-    os << llvm::formatv("{0}", e->value);
+    os << llvm::format("%.17g", e->value);
   } else if (auto *e = llvm::dyn_cast<BoolExpr>(&expr)) {
     os << (e->value ? "True" : "False");
   } else if (auto *e = llvm::dyn_cast<StringExpr>(&expr)) {

@@ -23,6 +23,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/SaveAndRestore.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -118,6 +119,8 @@ struct TValue {
   }
 };
 
+bool isBoolish(const TValue &v);
+
 std::string typeToString(Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -174,6 +177,19 @@ bool isIntLike(Type t) {
   return t.isIndex() || (t.isInteger() && t.getIntOrFloatBitWidth() > 1);
 }
 bool isBool(Type t) { return t.isInteger(1); }
+
+/// Python semantics for integer floor division and modulo.
+int64_t floorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    --q;
+  return q;
+}
+
+bool isBoolish(const TValue &v) {
+  return v.kind == TValue::Kind::Bool ||
+         (v.kind == TValue::Kind::Scalar && v.type.isInteger(1));
+}
 
 /// An affine form `c0 + Σ ci·termi` over opaque terms, used to prove that a
 /// slice `a:b` has a constant extent even when a and b are dynamic.
@@ -373,6 +389,8 @@ private:
   /// allocated; this counts that nesting.
   unsigned controlDepth = 0;
   bool insideLaunch = false;
+  /// A Parallel body runs once per element: no tile operations there.
+  bool insideParallel = false;
   /// The name being assigned, used to name allocations.
   StringRef pendingName;
 };
@@ -397,6 +415,10 @@ const Symbol *KernelGen::lookup(StringRef name) const {
 }
 
 bool KernelGen::declare(const Binding &binding, Symbol symbol) {
+  if (dtypeFromName(ctx, binding.name) || binding.name == "inf")
+    return error(binding.loc, "'" + binding.name +
+                                  "' is a built-in name and cannot be "
+                                  "redefined");
   if (const Symbol *previous = lookup(binding.name)) {
     error(binding.loc, "'" + binding.name + "' is already defined as " +
                            previous->what);
@@ -842,10 +864,17 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
   }
   llvm::SmallVector<Value> grid;
   for (const ExprPtr &arg : call.args) {
-    std::optional<Value> size = index(*arg, "a grid size");
+    std::optional<TValue> size = gen(*arg);
     if (!size)
       return false;
-    grid.push_back(*size);
+    if (size->kind == TValue::Kind::Int && size->intValue <= 0)
+      return error(arg->getLoc(), "a grid size must be positive, got " +
+                                      Twine(size->intValue));
+    if (size->kind != TValue::Kind::Int &&
+        !(size->kind == TValue::Kind::Scalar && isIntLike(size->type)))
+      return error(arg->getLoc(), "a grid size must be an integer, but this "
+                                  "is " + describe(*size));
+    grid.push_back(materialize(arg->getLoc(), *size, builder.getIndexType()));
   }
   if (!stmt.vars.empty() && stmt.vars.size() != grid.size())
     return error(stmt.vars.front().loc,
@@ -1008,13 +1037,16 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
 
   Symbol symbol;
   symbol.isLet = stmt.isLet;
-  symbol.what = stmt.isLet ? "a 'let' binding" : "a variable";
-  if (!stmt.isLet && mutableNames.contains(target.name)) {
-    if (!value->isNumeric())
-      return error(target.getLoc(),
-                   "'" + target.name + "' is assigned more than once, so it "
-                   "must hold a number; this is " + describe(*value) +
-                   " (buffers cannot be reassigned)");
+  symbol.what = stmt.isLet                              ? "a 'let' binding"
+                : value->kind == TValue::Kind::Buffer   ? "a buffer"
+                : value->kind == TValue::Kind::Channel  ? "a channel"
+                : value->isNumeric()                    ? "a variable"
+                                                        : "a name";
+  // Only numbers can be reassigned; a buffer bound under a name that is
+  // assigned elsewhere too (say, in another role) is still a plain binding,
+  // and a real reassignment is reported when it happens.
+  if (!stmt.isLet && value->isNumeric() &&
+      mutableNames.contains(target.name)) {
     if (!insideLaunch)
       return error(target.getLoc(), "variables live inside the kernel body");
     Type type = defaultType(*value);
@@ -1076,11 +1108,15 @@ bool KernelGen::genFor(const ForStmt &stmt) {
     for (size_t i = 0; i < extents.size(); ++i)
       body.addArgument(builder.getIndexType(), loc(stmt.vars[i].loc));
     builder.setInsertionPointToStart(&body);
+    llvm::SaveAndRestore<bool> inParallel(insideParallel, true);
     return bindVars(body.getArguments(), "a loop variable") &&
            genBlock(stmt.body);
   }
 
   bool pipelined = iter.callee == "Pipelined";
+  if (pipelined && insideParallel)
+    return error(iter.getLoc(), "a Pipelined loop cannot run inside a "
+                                "Parallel loop");
   if (!pipelined && iter.callee != "range")
     return error(iter.getLoc(), "a for loop iterates over range(...), "
                                 "Parallel(...) or Pipelined(...), not '" +
@@ -1151,11 +1187,11 @@ bool KernelGen::genIf(const IfStmt &stmt) {
   std::optional<TValue> cond = gen(*stmt.cond);
   if (!cond)
     return false;
-  // A condition known at compile time selects its branch here.
-  if (cond->kind == TValue::Kind::Bool) {
-    ScopeGuard scope(*this);
+  // A condition known at compile time selects its branch here, like
+  // `if constexpr`; the branch opens no scope, so it can define names for
+  // the code after it.
+  if (cond->kind == TValue::Kind::Bool)
     return genBlock(cond->boolValue ? stmt.thenBody : stmt.elseBody);
-  }
   if (cond->kind != TValue::Kind::Scalar || !isBool(cond->type))
     return error(stmt.cond->getLoc(),
                  "a condition must be a comparison or a bool, but this is " +
@@ -1316,13 +1352,23 @@ std::optional<Linear> KernelGen::linearize(const Expr &expr) {
     return Linear().add(*operand, -1);
   }
   if (auto *binary = dyn_cast<BinaryExpr>(&expr)) {
+    bool divides = binary->op == BinaryOp::FloorDiv || binary->op == BinaryOp::Mod;
     if (binary->op != BinaryOp::Add && binary->op != BinaryOp::Sub &&
-        binary->op != BinaryOp::Mul)
+        binary->op != BinaryOp::Mul && !divides)
       return opaque();
     std::optional<Linear> lhs = linearize(*binary->lhs);
     std::optional<Linear> rhs = linearize(*binary->rhs);
     if (!lhs || !rhs)
       return std::nullopt;
+    if (divides) {
+      std::optional<int64_t> a = lhs->asConstant(), b = rhs->asConstant();
+      if (!a || !b || *b == 0)
+        return opaque();
+      int64_t q = floorDiv(*a, *b);
+      Linear l;
+      l.constant = binary->op == BinaryOp::FloorDiv ? q : *a - q * *b;
+      return l;
+    }
     if (binary->op == BinaryOp::Add)
       return lhs->add(*rhs, 1);
     if (binary->op == BinaryOp::Sub)
@@ -1517,6 +1563,10 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
   StringRef callee = call.callee;
   if (!insideLaunch)
     return error(call.getLoc(), "tile operations run inside the kernel body");
+  if (insideParallel)
+    return error(call.getLoc(),
+                 callee + "(...) is a tile operation and cannot run inside a "
+                          "Parallel loop, whose body runs once per element");
 
   if (callee == "copy") {
     if (!bindArgs(call, {{"src", true}, {"dst", true}}, args, diags))
@@ -1797,13 +1847,6 @@ std::optional<TValue> KernelGen::genBinary(const BinaryExpr &expr) {
   return genBinaryValues(expr.getLoc(), expr.op, *lhs, *rhs);
 }
 
-/// Python semantics for integer floor division and modulo.
-static int64_t floorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0)))
-    --q;
-  return q;
-}
 
 /// The type two numbers are computed in. A constant takes the other side's
 /// type; integers meeting floats become floats (f32 for constants); index
@@ -1849,10 +1892,6 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
   };
   bool logical = op == BinaryOp::And || op == BinaryOp::Or;
   if (logical) {
-    auto isBoolish = [](const TValue &v) {
-      return v.kind == TValue::Kind::Bool ||
-             (v.kind == TValue::Kind::Scalar && isBool(v.type));
-    };
     if (!isBoolish(lhs) || !isBoolish(rhs))
       return fail("'" + spell(op) + "' needs bools, but got " + describe(lhs) +
                   " and " + describe(rhs));
@@ -2035,7 +2074,7 @@ std::optional<TValue> KernelGen::genElementLoad(const SubscriptExpr &expr) {
     if (isa<SliceExpr>(indexExpr.get())) {
       error(indexExpr->getLoc(),
             "a slice names a tile region; it is only allowed as an operand "
-            "of copy, gemm, fill, atomic_add or put");
+            "of copy, gemm, fill, clear, atomic_add or put");
       return std::nullopt;
     }
     std::optional<Value> i = index(*indexExpr, "an index");
@@ -2095,7 +2134,8 @@ std::optional<TValue> KernelGen::genCall(const CallExpr &call) {
                   args, diags))
       return std::nullopt;
     if (!insideLaunch || controlDepth > 0) {
-      error(call.getLoc(), "declare channels at the top of the kernel body");
+      error(call.getLoc(), "declare channels at the top of the kernel body (or of "
+                           "a role)");
       return std::nullopt;
     }
     std::optional<std::vector<int64_t>> shape =
@@ -2207,6 +2247,11 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
                                describe(*a) + " and " + describe(*b));
       return std::nullopt;
     }
+    if (isBoolish(*a) != isBoolish(*b)) {
+      error(call.getLoc(), callee + " cannot mix a bool with a number: got " +
+                               describe(*a) + " and " + describe(*b));
+      return std::nullopt;
+    }
     Type type = commonType(*a, *b);
     Value av = materialize(args[1]->getLoc(), *a, type);
     Value bv = materialize(args[2]->getLoc(), *b, type);
@@ -2233,6 +2278,11 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
     if (!a->isNumeric() || !b->isNumeric()) {
       error(call.getLoc(), callee + " needs numbers, but got " + describe(*a) +
                                " and " + describe(*b));
+      return std::nullopt;
+    }
+    if (isBoolish(*a) != isBoolish(*b)) {
+      error(call.getLoc(), callee + " cannot mix a bool with a number: got " +
+                               describe(*a) + " and " + describe(*b));
       return std::nullopt;
     }
     Type type = commonType(*a, *b);
