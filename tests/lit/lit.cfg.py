@@ -16,3 +16,5 @@ config.substitutions.append(("%tlc_src", config.tlc_src_root))
 config.substitutions.append(
     ("%expect-status", os.path.join(config.test_source_root, "expect-status")))
 config.substitutions.append(("%python", "/usr/bin/env python3"))
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Dialect/Tile/TileDialect.h"
+#include "tlc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerCanonicalizerPass();
   mlir::registerSymbolDCEPass();
+  tlc::registerPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<tlc::tile::TileDialect, mlir::func::FuncDialect,

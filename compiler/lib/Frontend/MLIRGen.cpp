@@ -791,6 +791,8 @@ bool KernelGen::generate() {
   funcOp->setAttr("tile.kernel", builder.getUnitAttr());
   funcOp->setAttr("tile.constants", builder.getDictionaryAttr(constantAttrs));
   for (size_t i = 0; i < argTypes.size(); ++i) {
+    funcOp.setArgAttr(i, tile::TileDialect::getParamNameAttrName(),
+                      builder.getStringAttr(kernel.params[i].name));
     if (!isa<tile::BufferType>(argTypes[i]))
       continue;
     llvm::SmallVector<mlir::Attribute> names;

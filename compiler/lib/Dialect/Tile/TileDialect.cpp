@@ -121,6 +121,23 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
 
+  if (name == getLayoutAttrName()) {
+    auto alloc = dyn_cast<AllocOp>(op);
+    if (!alloc || alloc.getType().getScope() != MemoryScope::Fragment)
+      return op->emitError() << "'" << name
+                             << "' is only valid on fragment allocations";
+    auto layout = dyn_cast<DictionaryAttr>(attr.getValue());
+    auto kind = layout ? layout.getAs<StringAttr>("kind") : StringAttr();
+    if (!kind || (kind.getValue() != "strided" && kind.getValue() != "mma"))
+      return op->emitError() << "'" << name
+                             << "' must be {kind = \"strided\"} or {kind = "
+                                "\"mma\", warps_m = M, warps_n = N}";
+    if (kind.getValue() == "mma" && (!layout.getAs<IntegerAttr>("warps_m") ||
+                                     !layout.getAs<IntegerAttr>("warps_n")))
+      return op->emitError() << "an mma layout needs warps_m and warps_n";
+    return success();
+  }
+
   return op->emitError() << "unknown tile dialect attribute '" << name << "'";
 }
 
@@ -129,6 +146,11 @@ LogicalResult TileDialect::verifyRegionArgAttribute(Operation *op,
                                                     unsigned argIndex,
                                                     NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
+  if (name == getParamNameAttrName()) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a string";
+    return success();
+  }
   if (name != getDimsAttrName())
     return op->emitError() << "unknown tile dialect argument attribute '"
                            << name << "'";

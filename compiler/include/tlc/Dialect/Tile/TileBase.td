@@ -62,6 +62,11 @@ def Tile_Dialect : Dialect {
       return "tile.num_stages";
     }
     static ::llvm::StringRef getDimsAttrName() { return "tile.dims"; }
+    /// The source name of a kernel parameter (for metadata and messages).
+    static ::llvm::StringRef getParamNameAttrName() { return "tile.name"; }
+    /// The thread<->element layout chosen for a fragment allocation:
+    /// {kind = "strided"} or {kind = "mma", warps_m = WM, warps_n = WN}.
+    static ::llvm::StringRef getLayoutAttrName() { return "tile.layout"; }
 
   private:
     void registerTypes();

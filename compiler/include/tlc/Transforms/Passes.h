@@ -1,0 +1,22 @@
+//===- Passes.h - tlc's transformation passes ------------------*- C++ -*-===//
+
+#ifndef TLC_TRANSFORMS_PASSES_H
+#define TLC_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace tlc {
+
+/// `tile-infer-layouts`: gives every fragment allocation a thread<->element
+/// layout (`tile.layout`): gemm accumulators get the mma.sync layout with a
+/// warp split that fits the tile, every other fragment the strided layout.
+std::unique_ptr<mlir::Pass> createInferLayoutsPass();
+
+/// Registers all tlc passes with the global registry (for tlc-opt).
+void registerPasses();
+
+} // namespace tlc
+
+#endif // TLC_TRANSFORMS_PASSES_H

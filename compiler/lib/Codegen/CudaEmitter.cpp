@@ -1,0 +1,1228 @@
+//===- CudaEmitter.cpp - Tile dialect to CUDA C++ -------------------------===//
+//
+// Walks a kernel's IR and prints CUDA C++ that calls the device library.
+// Buffers map to C objects by scope: global parameters to `TensorArg<R>`
+// and their boxes to `GView` (bounds-guarded), shared buffers to pointers
+// into dynamic shared memory (planned here, 128-byte aligned) and `SView`s,
+// fragments to per-thread register arrays with a layout type, local buffers
+// to per-thread arrays. A `tile.parallel` iterates over the registers of an
+// anchor fragment's layout, so same-layout fragment elements are registers;
+// other fragments it reads are first spilled to a shared scratch area.
+// Barriers are conservative: around every op that touches shared memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tlc/Codegen/CudaEmitter.h"
+#include "tlc/Dialect/Tile/TileDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace tlc;
+using namespace tlc::tile;
+
+namespace {
+
+std::string cType(Type type) {
+  if (type.isIndex())
+    return "tlc::i64";
+  if (type.isInteger(1))
+    return "bool";
+  if (type.isInteger(8))
+    return "signed char";
+  if (type.isInteger(32))
+    return "int";
+  if (type.isInteger(64))
+    return "tlc::i64";
+  if (type.isF32())
+    return "float";
+  if (type.isF64())
+    return "double";
+  if (type.isBF16())
+    return "tlc::bf16";
+  if (type.isF16())
+    return "tlc::f16";
+  return "";
+}
+
+std::string dtypeName(Type type) {
+  if (type.isInteger(1))
+    return "bool";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+std::string joinInts(ArrayRef<int64_t> values) {
+  std::string s;
+  for (size_t i = 0; i < values.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(values[i]);
+  return s;
+}
+
+int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+std::string shapeType(ArrayRef<int64_t> shape) {
+  return "tlc::Shape<" + joinInts(shape) + ">";
+}
+
+struct Buffer;
+static std::string accessorFor(const Buffer &b, int64_t rank);
+
+/// How a buffer value is represented in the generated code.
+struct Buffer {
+  enum Kind { GlobalArg, GlobalView, Shared, SharedView, Fragment, Local };
+  Kind kind;
+  std::string name;
+  std::string elem;            // C element type
+  SmallVector<int64_t> shape;  // static shape (global args: unused)
+  std::string layout;          // fragments: layout type
+  SmallVector<int64_t> strides; // shared, shared views, locals
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(func::FuncOp func, const CodegenOptions &options)
+      : func(func), options(options), os(code) {}
+
+  FailureOr<KernelArtifact> emit();
+
+private:
+  // Output helpers.
+  llvm::raw_ostream &line() {
+    lastWasBarrier = false;
+    return os.indent(indent * 2);
+  }
+  void barrier() {
+    if (lastWasBarrier)
+      return;
+    os.indent(indent * 2) << "__syncthreads();\n";
+    lastWasBarrier = true;
+  }
+  void lineDirective(Location loc);
+  std::string fresh(StringRef prefix) {
+    return (prefix + Twine(counter++)).str();
+  }
+  std::string name(Value v);
+  std::string bind(Value v, StringRef prefix = "v");
+
+  // Signature and metadata.
+  LogicalResult emitSignature(LaunchOp launch);
+  FailureOr<llvm::json::Value> gridExpr(Value v);
+  LogicalResult planSharedMemory(LaunchOp launch);
+
+  // Ops.
+  LogicalResult emitBlock(mlir::Block &block);
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitArith(Operation *op);
+  LogicalResult emitScalarLoad(LoadOp op);
+  LogicalResult emitScalarStore(StoreOp op);
+  LogicalResult emitView(ViewOp op);
+  LogicalResult emitCopy(CopyOp op);
+  LogicalResult emitFill(FillOp op);
+  LogicalResult emitGemm(GemmOp op);
+  LogicalResult emitReduce(ReduceOp op);
+  LogicalResult emitCumsum(CumsumOp op);
+  LogicalResult emitAtomicAdd(AtomicAddOp op);
+  LogicalResult emitParallel(ParallelOp op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitIf(scf::IfOp op);
+
+  // Buffers.
+  Buffer *buffer(Value v) {
+    auto it = buffers.find(v);
+    return it == buffers.end() ? nullptr : &it->second;
+  }
+  std::string linearIndex(const Buffer &b, ValueRange indices);
+  bool touchesShared(Operation *op);
+  /// Reserves `bytes` of shared scratch for the current op.
+  std::string scratch(int64_t offsetBytes, int64_t bytes, StringRef type);
+
+  func::FuncOp func;
+  const CodegenOptions &options;
+  std::string code;
+  llvm::raw_string_ostream os;
+  int indent = 1;
+  int counter = 0;
+  bool lastWasBarrier = false;
+  unsigned lastLine = 0;
+  int64_t threads = 0;
+  int64_t sharedTop = 0;
+  int64_t scratchBytes = 0;
+  DenseMap<Value, std::string> names;
+  DenseMap<Value, Buffer> buffers;
+  llvm::json::Array params;
+  SmallVector<std::string> argDims;
+
+  // Inside a tile.parallel: the layout being iterated, the register index,
+  // the loop variables, and fragments read through scratch.
+  struct ParallelScope {
+    std::string layout;
+    SmallVector<int64_t> extents;
+    SmallVector<Value> ivs;
+    DenseMap<Value, std::string> staged;
+  };
+  ParallelScope *parallel = nullptr;
+};
+
+std::string KernelEmitter::name(Value v) {
+  auto it = names.find(v);
+  if (it != names.end())
+    return it->second;
+  return bind(v);
+}
+
+std::string KernelEmitter::bind(Value v, StringRef prefix) {
+  std::string n = fresh(prefix);
+  names[v] = n;
+  return n;
+}
+
+void KernelEmitter::lineDirective(Location loc) {
+  auto fileLoc = dyn_cast<FileLineColLoc>(loc);
+  if (!fileLoc || fileLoc.getLine() == lastLine)
+    return;
+  lastLine = fileLoc.getLine();
+  os << "#line " << lastLine << " \"" << fileLoc.getFilename().getValue()
+     << "\"\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Signature, grid, shared memory
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
+  threads = static_cast<int64_t>(launch.getThreads());
+  os << "extern \"C\" __global__ void __launch_bounds__(" << threads
+     << ", 1)\n" << func.getName() << "(";
+  mlir::Block &entry = func.getBody().front();
+  for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
+    auto nameAttr = func.getArgAttrOfType<StringAttr>(
+        i, TileDialect::getParamNameAttrName());
+    std::string argName =
+        nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
+    names[arg] = argName;
+    llvm::json::Object param;
+    param["name"] = argName;
+    if (i)
+      os << ", ";
+    if (auto type = dyn_cast<BufferType>(arg.getType())) {
+      std::string elem = cType(type.getElementType());
+      if (elem.empty())
+        return emitError(arg.getLoc(), "code generation: unsupported dtype ")
+               << type.getElementType();
+      os << "tlc::TensorArg<" << type.getRank() << "> " << argName;
+      buffers[arg] = Buffer{Buffer::GlobalArg, argName, elem, {}, "", {}};
+      auto dims = func.getArgAttrOfType<ArrayAttr>(
+          i, TileDialect::getDimsAttrName());
+      llvm::json::Array dimNames;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        dimNames.push_back(dims ? cast<StringAttr>(dims[d]).getValue().str()
+                                : std::to_string(type.getShape()[d]));
+      param["kind"] = "tensor";
+      param["dtype"] = dtypeName(type.getElementType());
+      param["rank"] = type.getRank();
+      param["dims"] = std::move(dimNames);
+      param["alignment"] =
+          std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+    } else {
+      os << cType(arg.getType()) << " " << argName;
+      param["kind"] = "scalar";
+      param["dtype"] = dtypeName(arg.getType());
+    }
+    params.push_back(std::move(param));
+  }
+  os << ") {\n";
+  return success();
+}
+
+/// Translates a grid size into the metadata's expression tree, evaluated by
+/// the runtime from the launch arguments.
+FailureOr<llvm::json::Value> KernelEmitter::gridExpr(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (arg.getOwner()->getParentOp() == func.getOperation())
+      return llvm::json::Value(llvm::json::Object{{"scalar", names[v]}});
+    return failure();
+  }
+  Operation *op = v.getDefiningOp();
+  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+    if (auto attr = dyn_cast<IntegerAttr>(constant.getValue()))
+      return llvm::json::Value(llvm::json::Object{{"const", attr.getInt()}});
+    return failure();
+  }
+  if (auto dim = dyn_cast<DimOp>(op)) {
+    auto arg = dyn_cast<BlockArgument>(dim.getBuffer());
+    if (!arg)
+      return failure();
+    auto dims = func.getArgAttrOfType<ArrayAttr>(
+        arg.getArgNumber(), TileDialect::getDimsAttrName());
+    if (!dims)
+      return failure();
+    return llvm::json::Value(llvm::json::Object{
+        {"dim", cast<StringAttr>(dims[dim.getIndex()]).getValue().str()}});
+  }
+  if (isa<arith::IndexCastOp, arith::ExtSIOp>(op))
+    return gridExpr(op->getOperand(0));
+  StringRef opName =
+      llvm::TypeSwitch<Operation *, StringRef>(op)
+          .Case<arith::AddIOp>([](auto) { return "add"; })
+          .Case<arith::SubIOp>([](auto) { return "sub"; })
+          .Case<arith::MulIOp>([](auto) { return "mul"; })
+          .Case<arith::FloorDivSIOp, arith::DivSIOp>(
+              [](auto) { return "floordiv"; })
+          .Case<arith::CeilDivSIOp>([](auto) { return "ceildiv"; })
+          .Case<arith::MaxSIOp>([](auto) { return "max"; })
+          .Case<arith::MinSIOp>([](auto) { return "min"; })
+          .Default([](Operation *) { return ""; });
+  if (opName.empty())
+    return failure();
+  FailureOr<llvm::json::Value> lhs = gridExpr(op->getOperand(0));
+  FailureOr<llvm::json::Value> rhs = gridExpr(op->getOperand(1));
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return llvm::json::Value(llvm::json::Object{
+      {"op", opName}, {"args", llvm::json::Array{*lhs, *rhs}}});
+}
+
+LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
+  WalkResult result = launch.walk([&](AllocOp alloc) -> WalkResult {
+    BufferType type = alloc.getType();
+    std::string elem = cType(type.getElementType());
+    if (elem.empty())
+      return alloc.emitError("code generation: unsupported dtype ")
+             << type.getElementType();
+    if (type.getScope() != MemoryScope::Shared)
+      return WalkResult::advance();
+    int64_t bytes = numElements(type.getShape()) *
+                    std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+    sharedTop = llvm::alignTo(sharedTop, 128);
+    std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
+    n = fresh(n + "_");
+    names[alloc] = n;
+    buffers[alloc] = Buffer{Buffer::Shared, n, elem,
+                            SmallVector<int64_t>(type.getShape()), "",
+                            rowMajorStrides(type.getShape())};
+    line() << elem << " *const " << n << " = reinterpret_cast<" << elem
+           << " *>(tlc_smem + " << sharedTop << ");\n";
+    sharedTop += bytes;
+    return WalkResult::advance();
+  });
+  sharedTop = llvm::alignTo(sharedTop, 128);
+  return failure(result.wasInterrupted());
+}
+
+std::string KernelEmitter::scratch(int64_t offsetBytes, int64_t bytes,
+                                   StringRef type) {
+  scratchBytes = std::max(scratchBytes, offsetBytes + bytes);
+  return ("reinterpret_cast<" + type + " *>(tlc_smem + " +
+          Twine(sharedTop + offsetBytes) + ")")
+      .str();
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelEmitter::emitBlock(mlir::Block &block) {
+  for (Operation &op : block)
+    if (failed(emitOp(&op)))
+      return failure();
+  return success();
+}
+
+bool KernelEmitter::touchesShared(Operation *op) {
+  bool shared = false;
+  auto check = [&](Value v) {
+    if (Buffer *b = buffer(v))
+      shared |= b->kind == Buffer::Shared || b->kind == Buffer::SharedView;
+  };
+  for (Value v : op->getOperands())
+    check(v);
+  op->walk([&](Operation *nested) {
+    for (Value v : nested->getOperands())
+      check(v);
+  });
+  return shared;
+}
+
+LogicalResult KernelEmitter::emitOp(Operation *op) {
+  lineDirective(op->getLoc());
+  if (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+    return emitArith(op);
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<scf::YieldOp, func::ReturnOp>([](auto) { return success(); })
+      .Case<DimOp>([&](DimOp dim) {
+        line() << "const tlc::i64 " << bind(dim) << " = "
+               << name(dim.getBuffer()) << ".shape[" << dim.getIndex()
+               << "];\n";
+        return success();
+      })
+      .Case<AllocOp>([&](AllocOp alloc) -> LogicalResult {
+        BufferType type = alloc.getType();
+        std::string elem = cType(type.getElementType());
+        std::string n = alloc.getName() ? alloc.getName()->str() : "buf";
+        switch (type.getScope()) {
+        case MemoryScope::Shared:
+          return success(); // Planned up front.
+        case MemoryScope::Fragment: {
+          auto layout = alloc->getAttrOfType<DictionaryAttr>(
+              TileDialect::getLayoutAttrName());
+          if (!layout)
+            return alloc.emitError("code generation: fragment without a "
+                                   "layout (run tile-infer-layouts)");
+          std::string layoutType;
+          if (layout.getAs<StringAttr>("kind").getValue() == "mma")
+            layoutType = llvm::formatv(
+                "tlc::MmaLayout<{0}, {1}, {2}, {3}>", type.getShape()[0],
+                type.getShape()[1],
+                layout.getAs<IntegerAttr>("warps_m").getInt(),
+                layout.getAs<IntegerAttr>("warps_n").getInt());
+          else
+            layoutType = llvm::formatv("tlc::StridedLayout<{0}, {1}>",
+                                       numElements(type.getShape()), threads);
+          std::string cname = fresh(n + "_");
+          names[alloc] = cname;
+          buffers[alloc] = Buffer{Buffer::Fragment, cname, elem,
+                                  SmallVector<int64_t>(type.getShape()),
+                                  layoutType, {}};
+          line() << elem << " " << cname << "[" << layoutType
+                 << "::kRegs];\n";
+          return success();
+        }
+        case MemoryScope::Local: {
+          std::string cname = fresh(n + "_");
+          names[alloc] = cname;
+          buffers[alloc] = Buffer{Buffer::Local, cname, elem,
+                                  SmallVector<int64_t>(type.getShape()), "",
+                                  rowMajorStrides(type.getShape())};
+          line() << elem << " " << cname << "["
+                 << numElements(type.getShape()) << "];\n";
+          return success();
+        }
+        case MemoryScope::Global:
+          break;
+        }
+        return alloc.emitError("code generation: cannot allocate global "
+                               "memory");
+      })
+      .Case<ViewOp>([&](ViewOp v) { return emitView(v); })
+      .Case<LoadOp>([&](LoadOp v) { return emitScalarLoad(v); })
+      .Case<StoreOp>([&](StoreOp v) { return emitScalarStore(v); })
+      .Case<CopyOp>([&](CopyOp v) { return emitCopy(v); })
+      .Case<FillOp>([&](FillOp v) { return emitFill(v); })
+      .Case<GemmOp>([&](GemmOp v) { return emitGemm(v); })
+      .Case<ReduceOp>([&](ReduceOp v) { return emitReduce(v); })
+      .Case<CumsumOp>([&](CumsumOp v) { return emitCumsum(v); })
+      .Case<AtomicAddOp>([&](AtomicAddOp v) { return emitAtomicAdd(v); })
+      .Case<ParallelOp>([&](ParallelOp v) { return emitParallel(v); })
+      .Case<scf::ForOp>([&](scf::ForOp v) { return emitFor(v); })
+      .Case<scf::IfOp>([&](scf::IfOp v) { return emitIf(v); })
+      .Case<RoleOp, ChannelOp, PutOp, GetOp, AnnotateLayoutOp>(
+          [&](Operation *o) {
+            return o->emitError()
+                   << "code generation: " << o->getName()
+                   << " (warp specialization) is not lowered yet; it "
+                      "arrives with the Hopper back end";
+          })
+      .Default([&](Operation *o) {
+        return o->emitError() << "code generation: cannot lower "
+                              << o->getName();
+      });
+}
+
+LogicalResult KernelEmitter::emitArith(Operation *op) {
+  if (op->getNumResults() != 1)
+    return op->emitError() << "code generation: cannot lower "
+                           << op->getName();
+  Type type = op->getResult(0).getType();
+  std::string t = cType(type);
+  if (t.empty())
+    return op->emitError("code generation: unsupported type ") << type;
+  auto operand = [&](unsigned i) { return name(op->getOperand(i)); };
+  bool is16 = type.isBF16() || type.isF16();
+  // Math on 16-bit floats goes through f32.
+  auto mathCall = [&](StringRef f32Name, StringRef f64Name) {
+    if (type.isF64())
+      return (f64Name + "(" + operand(0) + ")").str();
+    std::string call = (f32Name + "(tlc::cvt<float>(" + operand(0) + "))").str();
+    return is16 ? "tlc::cvt<" + t + ">(" + call + ")" : call;
+  };
+  auto binary = [&](StringRef symbol) {
+    return "(" + operand(0) + " " + symbol.str() + " " + operand(1) + ")";
+  };
+  std::string expr;
+  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+    Attribute value = constant.getValue();
+    if (auto intAttr = dyn_cast<IntegerAttr>(value)) {
+      expr = type.isInteger(1) ? (intAttr.getValue().isZero() ? "false" : "true")
+                               : std::to_string(intAttr.getInt()) + "LL";
+    } else if (auto floatAttr = dyn_cast<FloatAttr>(value)) {
+      double d = floatAttr.getValueAsDouble();
+      std::string literal;
+      if (std::isinf(d))
+        literal = d > 0 ? "__int_as_float(0x7f800000)"
+                        : "__int_as_float(0xff800000)";
+      else if (std::isnan(d))
+        literal = "__int_as_float(0x7fc00000)";
+      else
+        literal = llvm::formatv("{0:e17}", d).str();
+      expr = "tlc::cvt<" + t + ">(" + literal + ")";
+    } else {
+      return op->emitError("code generation: unsupported constant");
+    }
+  } else if (isa<arith::AddIOp, arith::AddFOp>(op)) {
+    expr = binary("+");
+  } else if (isa<arith::SubIOp, arith::SubFOp>(op)) {
+    expr = binary("-");
+  } else if (isa<arith::MulIOp, arith::MulFOp>(op)) {
+    expr = binary("*");
+  } else if (isa<arith::DivFOp, arith::DivSIOp>(op)) {
+    expr = binary("/");
+  } else if (isa<arith::RemSIOp>(op)) {
+    expr = binary("%");
+  } else if (isa<arith::FloorDivSIOp>(op)) {
+    expr = "tlc::floordiv(" + operand(0) + ", " + operand(1) + ")";
+  } else if (isa<arith::CeilDivSIOp>(op)) {
+    expr = "tlc::ceildiv(" + operand(0) + ", " + operand(1) + ")";
+  } else if (isa<arith::MaxSIOp>(op)) {
+    expr = "(" + operand(0) + " > " + operand(1) + " ? " + operand(0) + " : " +
+           operand(1) + ")";
+  } else if (isa<arith::MinSIOp>(op)) {
+    expr = "(" + operand(0) + " < " + operand(1) + " ? " + operand(0) + " : " +
+           operand(1) + ")";
+  } else if (isa<arith::MaximumFOp, arith::MinimumFOp>(op)) {
+    StringRef f = isa<arith::MaximumFOp>(op) ? "fmax" : "fmin";
+    if (type.isF64())
+      expr = (f + "(" + operand(0) + ", " + operand(1) + ")").str();
+    else
+      expr = "tlc::cvt<" + t + ">(" + f.str() + "f(tlc::cvt<float>(" +
+             operand(0) + "), tlc::cvt<float>(" + operand(1) + ")))";
+  } else if (isa<arith::NegFOp>(op)) {
+    expr = "(-" + operand(0) + ")";
+  } else if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+    static const char *symbols[] = {"==", "!=", "<", "<=", ">", ">=",
+                                    "<",  "<=", ">", ">="};
+    expr = binary(symbols[static_cast<int>(cmp.getPredicate())]);
+  } else if (auto cmp = dyn_cast<arith::CmpFOp>(op)) {
+    using P = arith::CmpFPredicate;
+    StringRef symbol;
+    switch (cmp.getPredicate()) {
+    case P::OEQ:
+    case P::UEQ:
+      symbol = "==";
+      break;
+    case P::ONE:
+    case P::UNE:
+      symbol = "!=";
+      break;
+    case P::OLT:
+    case P::ULT:
+      symbol = "<";
+      break;
+    case P::OLE:
+    case P::ULE:
+      symbol = "<=";
+      break;
+    case P::OGT:
+    case P::UGT:
+      symbol = ">";
+      break;
+    case P::OGE:
+    case P::UGE:
+      symbol = ">=";
+      break;
+    default:
+      return op->emitError("code generation: unsupported comparison");
+    }
+    expr = binary(symbol);
+  } else if (isa<arith::SelectOp>(op)) {
+    expr = "(" + operand(0) + " ? " + operand(1) + " : " + operand(2) + ")";
+  } else if (isa<arith::AndIOp>(op)) {
+    expr = binary(type.isInteger(1) ? "&&" : "&");
+  } else if (isa<arith::OrIOp>(op)) {
+    expr = binary(type.isInteger(1) ? "||" : "|");
+  } else if (isa<arith::XOrIOp>(op)) {
+    expr = binary(type.isInteger(1) ? "!=" : "^");
+  } else if (isa<arith::IndexCastOp, arith::ExtSIOp, arith::ExtUIOp,
+                 arith::TruncIOp, arith::SIToFPOp, arith::FPToSIOp,
+                 arith::ExtFOp, arith::TruncFOp>(op)) {
+    expr = "tlc::cvt<" + t + ">(" + operand(0) + ")";
+  } else if (isa<math::ExpOp>(op)) {
+    expr = mathCall("expf", "exp");
+  } else if (isa<math::Exp2Op>(op)) {
+    expr = mathCall("exp2f", "exp2");
+  } else if (isa<math::LogOp>(op)) {
+    expr = mathCall("logf", "log");
+  } else if (isa<math::Log2Op>(op)) {
+    expr = mathCall("log2f", "log2");
+  } else if (isa<math::SqrtOp>(op)) {
+    expr = mathCall("sqrtf", "sqrt");
+  } else if (isa<math::RsqrtOp>(op)) {
+    expr = mathCall("rsqrtf", "rsqrt");
+  } else if (isa<math::AbsFOp>(op)) {
+    expr = mathCall("fabsf", "fabs");
+  } else if (isa<math::FloorOp>(op)) {
+    expr = mathCall("floorf", "floor");
+  } else if (isa<math::AbsIOp>(op)) {
+    expr = "(" + operand(0) + " < 0 ? -" + operand(0) + " : " + operand(0) +
+           ")";
+  } else {
+    return op->emitError() << "code generation: cannot lower "
+                           << op->getName();
+  }
+  line() << "const " << t << " " << bind(op->getResult(0)) << " = " << expr
+         << ";\n";
+  return success();
+}
+
+std::string KernelEmitter::linearIndex(const Buffer &b, ValueRange indices) {
+  std::string s;
+  for (auto [d, index] : llvm::enumerate(indices)) {
+    if (!s.empty())
+      s += " + ";
+    s += name(index);
+    if (b.strides[d] != 1)
+      s += " * " + std::to_string(b.strides[d]);
+  }
+  return s.empty() ? "0" : s;
+}
+
+LogicalResult KernelEmitter::emitView(ViewOp op) {
+  Buffer *base = buffer(op.getSource());
+  if (!base)
+    return op.emitError("code generation: view of an unknown buffer");
+  BufferType resultType = op.getType();
+  ArrayRef<int64_t> dropped = op.getDroppedDims();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < static_cast<int64_t>(op.getSizes().size()); ++d)
+    if (!llvm::is_contained(dropped, d))
+      kept.push_back(d);
+  std::string n = bind(op, "view");
+  std::string offsets;
+  for (auto [i, offset] : llvm::enumerate(op.getOffsets()))
+    offsets += (i ? ", " : "") + name(offset);
+  if (base->kind == Buffer::GlobalArg) {
+    line() << "const tlc::GView<" << base->elem << ", " << kept.size() << "> "
+           << n << " = tlc::makeView<" << base->elem << ", " << kept.size()
+           << ">(" << base->name << ", {" << offsets << "}, {"
+           << (kept.empty() ? "0" : joinInts(kept)) << "});\n";
+    buffers[op] = Buffer{Buffer::GlobalView, n, base->elem,
+                         SmallVector<int64_t>(resultType.getShape()), "", {}};
+    return success();
+  }
+  if (base->kind == Buffer::Shared || base->kind == Buffer::Local) {
+    std::string start;
+    for (auto [d, offset] : llvm::enumerate(op.getOffsets())) {
+      start += " + " + name(offset);
+      if (base->strides[d] != 1)
+        start += " * " + std::to_string(base->strides[d]);
+    }
+    SmallVector<int64_t> strides;
+    for (int64_t d : kept)
+      strides.push_back(base->strides[d]);
+    line() << "const tlc::SView<" << base->elem << ", " << kept.size() << "> "
+           << n << "{" << base->name << start << ", {"
+           << (strides.empty() ? "1" : joinInts(strides)) << "}};\n";
+    buffers[op] = Buffer{Buffer::SharedView, n, base->elem,
+                         SmallVector<int64_t>(resultType.getShape()), "",
+                         strides};
+    return success();
+  }
+  return op.emitError("code generation: views of fragments are not "
+                      "supported yet; copy the fragment to shared memory "
+                      "first");
+}
+
+LogicalResult KernelEmitter::emitScalarLoad(LoadOp op) {
+  Buffer *b = buffer(op.getBuffer());
+  if (!b)
+    return op.emitError("code generation: load from an unknown buffer");
+  std::string t = cType(op.getType());
+  std::string n = bind(op);
+  switch (b->kind) {
+  case Buffer::Fragment: {
+    if (!parallel)
+      return op.emitError(
+          "code generation: fragment elements can only be read inside a "
+          "Parallel loop; copy the fragment to shared memory to read it "
+          "elsewhere");
+    auto staged = parallel->staged.find(op.getBuffer());
+    if (staged != parallel->staged.end()) {
+      SmallVector<int64_t> strides = rowMajorStrides(b->shape);
+      Buffer view = *b;
+      view.strides = strides;
+      line() << "const " << t << " " << n << " = " << staged->second << "["
+             << linearIndex(view, op.getIndices()) << "];\n";
+    } else {
+      line() << "const " << t << " " << n << " = " << b->name << "[r];\n";
+    }
+    return success();
+  }
+  case Buffer::Shared:
+  case Buffer::Local:
+  case Buffer::SharedView:
+    line() << "const " << t << " " << n << " = " << b->name << "["
+           << linearIndex(*b, op.getIndices()) << "];\n";
+    return success();
+  case Buffer::GlobalArg:
+  case Buffer::GlobalView: {
+    std::string idx;
+    for (auto [i, v] : llvm::enumerate(op.getIndices()))
+      idx += (i ? ", " : "") + name(v);
+    std::string view = accessorFor(*b, op.getIndices().size());
+    line() << "const " << t << " " << n << " = " << view << ".load({" << idx
+           << "});\n";
+    return success();
+  }
+  }
+  return failure();
+}
+
+LogicalResult KernelEmitter::emitScalarStore(StoreOp op) {
+  Buffer *b = buffer(op.getBuffer());
+  if (!b)
+    return op.emitError("code generation: store to an unknown buffer");
+  std::string value = name(op.getValue());
+  switch (b->kind) {
+  case Buffer::Fragment: {
+    if (!parallel || parallel->staged.count(op.getBuffer()) ||
+        b->layout != parallel->layout ||
+        !llvm::equal(op.getIndices(), parallel->ivs))
+      return op.emitError(
+          "code generation: a fragment element can only be written inside a "
+          "Parallel loop over the fragment's own shape, at the loop "
+          "variables");
+    line() << b->name << "[r] = " << value << ";\n";
+    return success();
+  }
+  case Buffer::Shared:
+  case Buffer::Local:
+  case Buffer::SharedView:
+    line() << b->name << "[" << linearIndex(*b, op.getIndices())
+           << "] = " << value << ";\n";
+    return success();
+  case Buffer::GlobalView:
+  case Buffer::GlobalArg: {
+    std::string idx;
+    for (auto [i, v] : llvm::enumerate(op.getIndices()))
+      idx += (i ? ", " : "") + name(v);
+    line() << accessorFor(*b, op.getIndices().size()) << ".store({" << idx
+           << "}, " << value << ");\n";
+    return success();
+  }
+  }
+  return failure();
+}
+
+/// An accessor expression for a non-fragment buffer (whole global tensors
+/// become a view from the origin).
+static std::string accessorFor(const Buffer &b, int64_t rank) {
+  switch (b.kind) {
+  case Buffer::GlobalArg: {
+    std::string zeros, all;
+    for (int64_t d = 0; d < rank; ++d) {
+      zeros += std::string(d ? ", " : "") + "0";
+      all += std::string(d ? ", " : "") + std::to_string(d);
+    }
+    return llvm::formatv("tlc::makeView<{0}, {1}>({2}, {{{3}}, {{{4}})",
+                         b.elem, rank, b.name, zeros, all)
+        .str();
+  }
+  case Buffer::GlobalView:
+  case Buffer::SharedView:
+    return b.name;
+  case Buffer::Shared:
+  case Buffer::Local:
+    return llvm::formatv("tlc::SView<{0}, {1}>{{{2}, {{{3}}}", b.elem,
+                         b.shape.size(), b.name,
+                         b.shape.empty() ? "1"
+                                         : joinInts(rowMajorStrides(b.shape)))
+        .str();
+  case Buffer::Fragment:
+    break;
+  }
+  return "";
+}
+
+LogicalResult KernelEmitter::emitCopy(CopyOp op) {
+  Buffer *src = buffer(op.getSrc());
+  Buffer *dst = buffer(op.getDst());
+  if (!src || !dst)
+    return op.emitError("code generation: copy of an unknown buffer");
+  ArrayRef<int64_t> shape = op.getDst().getType().getShape();
+  if (src->kind == Buffer::GlobalArg)
+    shape = op.getDst().getType().getShape();
+  if (dst->kind == Buffer::GlobalArg)
+    shape = op.getSrc().getType().getShape();
+  int64_t rank = shape.size();
+  std::string s = shapeType(shape);
+  bool shared = touchesShared(op);
+  if (shared)
+    barrier();
+  if (src->kind == Buffer::Fragment && dst->kind == Buffer::Fragment) {
+    if (src->layout == dst->layout) {
+      line() << "#pragma unroll\n";
+      line() << "for (int r = 0; r < " << dst->layout << "::kRegs; ++r) "
+             << dst->name << "[r] = tlc::cvt<" << dst->elem << ">("
+             << src->name << "[r]);\n";
+    } else {
+      std::string tmp = scratch(0, numElements(shape) * 4, "float");
+      barrier();
+      line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
+             << tmp << ");\n";
+      barrier();
+      line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
+             << tmp << ");\n";
+      barrier();
+    }
+  } else if (dst->kind == Buffer::Fragment) {
+    line() << "tlc::loadFragment<" << s << ", " << dst->layout << ">("
+           << accessorFor(*src, rank) << ", " << dst->name << ");\n";
+  } else if (src->kind == Buffer::Fragment) {
+    line() << "tlc::storeFragment<" << s << ", " << src->layout << ", "
+           << dst->elem << ">(" << src->name << ", " << accessorFor(*dst, rank)
+           << ");\n";
+  } else if (src->kind == Buffer::Local || dst->kind == Buffer::Local) {
+    line() << "for (tlc::i64 lin = 0; lin < " << s << "::kNumel; ++lin) { "
+           << "tlc::i64 idx[" << std::max<int64_t>(rank, 1) << "]; " << s
+           << "::unravel(lin, idx); " << accessorFor(*dst, rank)
+           << ".store(idx, tlc::cvt<" << dst->elem << ">("
+           << accessorFor(*src, rank) << ".load(idx))); }\n";
+  } else {
+    line() << "tlc::copyBlock<" << s << ", " << dst->elem << ">("
+           << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank)
+           << ");\n";
+  }
+  if (shared)
+    barrier();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitFill(FillOp op) {
+  Buffer *dst = buffer(op.getDst());
+  if (!dst)
+    return op.emitError("code generation: fill of an unknown buffer");
+  std::string value = name(op.getValue());
+  ArrayRef<int64_t> shape = op.getDst().getType().getShape();
+  switch (dst->kind) {
+  case Buffer::Fragment:
+    line() << "tlc::fillFragment<" << dst->layout << ">(" << dst->name << ", "
+           << value << ");\n";
+    return success();
+  case Buffer::Local:
+    line() << "for (int e = 0; e < " << numElements(shape) << "; ++e) "
+           << dst->name << "[e] = tlc::cvt<" << dst->elem << ">(" << value
+           << ");\n";
+    return success();
+  default:
+    barrier();
+    line() << "tlc::fillBlock<" << shapeType(shape) << ", " << dst->elem
+           << ">(" << accessorFor(*dst, shape.size()) << ", " << value
+           << ");\n";
+    barrier();
+    return success();
+  }
+}
+
+LogicalResult KernelEmitter::emitGemm(GemmOp op) {
+  Buffer *a = buffer(op.getA());
+  Buffer *b = buffer(op.getB());
+  Buffer *c = buffer(op.getC());
+  if (!a || !b || !c)
+    return op.emitError("code generation: gemm of an unknown buffer");
+  Type elem = op.getA().getType().getElementType();
+  if (!elem.isBF16() && !elem.isF16())
+    return op.emitError("code generation: gemm is lowered to mma.sync for "
+                        "bf16 and f16 inputs only so far, not ")
+           << elem;
+  if (c->kind != Buffer::Fragment || c->layout.rfind("tlc::MmaLayout", 0))
+    return op.emitError("code generation: the gemm accumulator must be a "
+                        "whole fragment with the mma layout");
+  if (b->kind != Buffer::Shared)
+    return op.emitError("code generation: gemm's B must be a whole shared "
+                        "buffer (slices are not lowered yet)");
+  ArrayRef<int64_t> aShape = op.getA().getType().getShape();
+  ArrayRef<int64_t> cShape = op.getC().getType().getShape();
+  int64_t m = cShape[0], n = cShape[1];
+  int64_t k = op.getTransposeA() ? aShape[0] : aShape[1];
+  if (k % 16)
+    return op.emitError("code generation: mma.sync needs K to be a multiple "
+                        "of 16, got ")
+           << k;
+  std::string aPtr = a->name;
+  barrier();
+  if (a->kind == Buffer::Fragment) {
+    // Register A: stage it row-major in scratch.
+    aPtr = scratch(0, numElements(aShape) * 2, a->elem);
+    line() << "tlc::spill<" << a->layout << ">(" << a->name << ", " << aPtr
+           << ");\n";
+    barrier();
+  } else if (a->kind != Buffer::Shared) {
+    return op.emitError("code generation: gemm's A must be a whole shared "
+                        "buffer or a fragment");
+  }
+  if (op.getClearAccum())
+    line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
+           << ", 0.f);\n";
+  StringRef layout = c->layout;
+  // MmaLayout<M, N, WM, WN>: reuse its warp split.
+  std::string warps =
+      layout.substr(layout.rfind(',', layout.rfind(',') - 1) + 2).drop_back().str();
+  line() << "tlc::gemmShared<" << m << ", " << n << ", " << k << ", " << warps
+         << ", " << (op.getTransposeA() ? "true" : "false") << ", "
+         << (op.getTransposeB() ? "true" : "false") << ">(" << aPtr << ", "
+         << b->name << ", " << c->name << ");\n";
+  barrier();
+  return success();
+}
+
+/// [outer, len, inner] sizes of a row-major shape around `dim`.
+static std::tuple<int64_t, int64_t, int64_t> splitAround(ArrayRef<int64_t> shape,
+                                                         int64_t dim) {
+  int64_t outer = numElements(shape.take_front(dim));
+  int64_t inner = numElements(shape.drop_front(dim + 1));
+  return {outer, shape[dim], inner};
+}
+
+LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
+  Buffer *src = buffer(op.getSrc());
+  Buffer *dst = buffer(op.getDst());
+  if (!src || !dst)
+    return op.emitError("code generation: reduce of an unknown buffer");
+  ArrayRef<int64_t> srcShape = op.getSrc().getType().getShape();
+  int64_t srcNumel = numElements(srcShape);
+  int64_t dstNumel = numElements(op.getDst().getType().getShape());
+  auto [outer, len, inner] = splitAround(srcShape, op.getDim());
+  StringRef opName = op.getKind() == ReduceKind::Sum   ? "tlc::SumOp"
+                     : op.getKind() == ReduceKind::Max ? "tlc::MaxOp"
+                                                       : "tlc::MinOp";
+  std::string srcScratch = scratch(0, srcNumel * 4, "float");
+  std::string dstScratch = scratch(srcNumel * 4, dstNumel * 4, "float");
+  barrier();
+  if (src->kind == Buffer::Fragment)
+    line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
+           << srcScratch << ");\n";
+  else
+    line() << "tlc::copyBlock<" << shapeType(srcShape) << ", float>("
+           << accessorFor(*src, srcShape.size()) << ", tlc::SView<float, "
+           << srcShape.size() << ">{" << srcScratch << ", {"
+           << joinInts(rowMajorStrides(srcShape)) << "}});\n";
+  bool accumulate = !op.getClear();
+  if (accumulate) {
+    if (dst->kind == Buffer::Fragment)
+      line() << "tlc::spill<" << dst->layout << ">(" << dst->name << ", "
+             << dstScratch << ");\n";
+    else
+      line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
+             << "; e += blockDim.x) " << dstScratch << "[e] = tlc::cvt<float>("
+             << dst->name << "[e]);\n";
+  }
+  barrier();
+  line() << "tlc::reduceScratch<" << opName << ", " << outer << ", " << len
+         << ", " << inner << ", " << (accumulate ? "true" : "false") << ">("
+         << srcScratch << ", " << dstScratch << ");\n";
+  barrier();
+  if (dst->kind == Buffer::Fragment) {
+    line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
+           << dstScratch << ");\n";
+  } else if (dst->kind == Buffer::Local) {
+    line() << "for (int e = 0; e < " << dstNumel << "; ++e) " << dst->name
+           << "[e] = tlc::cvt<" << dst->elem << ">(" << dstScratch
+           << "[e]);\n";
+  } else if (dst->kind == Buffer::Shared) {
+    line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
+           << "; e += blockDim.x) " << dst->name << "[e] = tlc::cvt<"
+           << dst->elem << ">(" << dstScratch << "[e]);\n";
+  } else {
+    return op.emitError("code generation: reduce into this buffer is not "
+                        "lowered");
+  }
+  barrier();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitCumsum(CumsumOp op) {
+  Buffer *b = buffer(op.getBuffer());
+  if (!b || (b->kind != Buffer::Fragment && b->kind != Buffer::Shared))
+    return op.emitError("code generation: cumsum works on whole fragment or "
+                        "shared buffers");
+  ArrayRef<int64_t> shape = op.getBuffer().getType().getShape();
+  auto [outer, len, inner] = splitAround(shape, op.getDim());
+  std::string tmp = scratch(0, numElements(shape) * 4, "float");
+  barrier();
+  if (b->kind == Buffer::Fragment)
+    line() << "tlc::spill<" << b->layout << ">(" << b->name << ", " << tmp
+           << ");\n";
+  else
+    line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
+           << "; e += blockDim.x) " << tmp << "[e] = tlc::cvt<float>("
+           << b->name << "[e]);\n";
+  barrier();
+  line() << "tlc::cumsumScratch<" << outer << ", " << len << ", " << inner
+         << ", " << (op.getReverse() ? "true" : "false") << ">(" << tmp
+         << ");\n";
+  barrier();
+  if (b->kind == Buffer::Fragment)
+    line() << "tlc::reload<" << b->layout << ">(" << b->name << ", " << tmp
+           << ");\n";
+  else
+    line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
+           << "; e += blockDim.x) " << b->name << "[e] = tlc::cvt<" << b->elem
+           << ">(" << tmp << "[e]);\n";
+  barrier();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
+  Buffer *src = buffer(op.getSrc());
+  Buffer *dst = buffer(op.getDst());
+  if (!src || !dst ||
+      (dst->kind != Buffer::GlobalView && dst->kind != Buffer::GlobalArg))
+    return op.emitError("code generation: atomic_add into global memory "
+                        "only, so far");
+  ArrayRef<int64_t> shape = op.getSrc().getType().getShape();
+  std::string s = shapeType(shape);
+  std::string source = accessorFor(*src, shape.size());
+  if (src->kind == Buffer::Fragment) {
+    // Stage the fragment so that the block-wide loop can read any element.
+    source = llvm::formatv("tlc::SView<float, {0}>{{{1}, {{{2}}}",
+                           shape.size(),
+                           scratch(0, numElements(shape) * 4, "float"),
+                           joinInts(rowMajorStrides(shape)))
+                 .str();
+    barrier();
+    line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
+           << scratch(0, numElements(shape) * 4, "float") << ");\n";
+  }
+  barrier();
+  line() << "tlc::atomicAddBlock<" << s << ">(" << source << ", "
+         << accessorFor(*dst, shape.size()) << ");\n";
+  barrier();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
+  if (parallel)
+    return op.emitError("code generation: nested Parallel loops");
+  ArrayRef<int64_t> extents = op.getExtents();
+  mlir::Block &body = op.getBody().front();
+  SmallVector<Value> ivs(body.getArguments().begin(),
+                         body.getArguments().end());
+  auto isAnchor = [&](Value buf, ValueRange indices) {
+    Buffer *b = buffer(buf);
+    return b && b->kind == Buffer::Fragment &&
+           llvm::equal(b->shape, extents) && llvm::equal(indices, ivs);
+  };
+  // The anchor: a fragment written (else read) at exactly the loop
+  // variables; its layout decides which thread runs which iteration.
+  Value anchor;
+  op.walk([&](StoreOp store) {
+    if (!anchor && isAnchor(store.getBuffer(), store.getIndices()))
+      anchor = store.getBuffer();
+  });
+  op.walk([&](LoadOp load) {
+    if (!anchor && isAnchor(load.getBuffer(), load.getIndices()))
+      anchor = load.getBuffer();
+  });
+  ParallelScope scope;
+  scope.extents.assign(extents.begin(), extents.end());
+  scope.ivs = ivs;
+  scope.layout = anchor ? buffer(anchor)->layout
+                        : llvm::formatv("tlc::StridedLayout<{0}, {1}>",
+                                        numElements(extents), threads)
+                              .str();
+  // Fragments read at other positions or with another layout go through
+  // shared scratch.
+  int64_t scratchOffset = 0;
+  SmallVector<std::pair<Value, std::string>> spills;
+  op.walk([&](LoadOp load) {
+    Buffer *b = buffer(load.getBuffer());
+    if (!b || b->kind != Buffer::Fragment ||
+        scope.staged.count(load.getBuffer()))
+      return;
+    bool local = b->layout == scope.layout && llvm::equal(b->shape, extents) &&
+                 llvm::equal(load.getIndices(), ivs);
+    if (local)
+      return;
+    int64_t bytes = numElements(b->shape) * 4;
+    std::string ptr = scratch(scratchOffset, bytes, "float");
+    scratchOffset += llvm::alignTo(bytes, 16);
+    scope.staged[load.getBuffer()] = ptr;
+    spills.push_back({load.getBuffer(), ptr});
+  });
+  bool shared = touchesShared(op) || !spills.empty();
+  if (shared)
+    barrier();
+  for (auto &[buf, ptr] : spills)
+    line() << "tlc::spill<" << buffer(buf)->layout << ">(" << buffer(buf)->name
+           << ", " << ptr << ");\n";
+  if (!spills.empty())
+    barrier();
+
+  line() << "#pragma unroll\n";
+  line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
+  ++indent;
+  line() << "const tlc::i64 e = " << scope.layout
+         << "::element(r, threadIdx.x);\n";
+  line() << "if (e < 0) continue;\n";
+  line() << "tlc::i64 idx[" << extents.size() << "];\n";
+  line() << shapeType(extents) << "::unravel(e, idx);\n";
+  for (auto [d, iv] : llvm::enumerate(ivs)) {
+    std::string n = bind(iv, "i");
+    line() << "const tlc::i64 " << n << " = idx[" << d << "];\n";
+  }
+  parallel = &scope;
+  LogicalResult result = emitBlock(body);
+  parallel = nullptr;
+  --indent;
+  line() << "}\n";
+  if (shared)
+    barrier();
+  return result;
+}
+
+LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  std::string iv = bind(op.getInductionVar(), "t");
+  if (op.getNumResults())
+    return op.emitError("code generation: loops with results");
+  line() << "for (tlc::i64 " << iv << " = " << name(op.getLowerBound()) << "; "
+         << iv << " < " << name(op.getUpperBound()) << "; " << iv
+         << " += " << name(op.getStep()) << ") {\n";
+  ++indent;
+  LogicalResult result = emitBlock(*op.getBody());
+  --indent;
+  line() << "}\n";
+  return result;
+}
+
+LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
+  line() << "if (" << name(op.getCondition()) << ") {\n";
+  ++indent;
+  if (failed(emitBlock(*op.thenBlock())))
+    return failure();
+  --indent;
+  if (op.elseBlock()) {
+    line() << "} else {\n";
+    ++indent;
+    if (failed(emitBlock(*op.elseBlock())))
+      return failure();
+    --indent;
+  }
+  line() << "}\n";
+  return success();
+}
+
+FailureOr<KernelArtifact> KernelEmitter::emit() {
+  LaunchOp launch;
+  func.walk([&](LaunchOp op) { launch = op; });
+  if (!launch)
+    return func.emitError("code generation: kernel without tile.launch");
+
+  os << "#include \"tlc/device/tlc.cuh\"\n\n";
+  if (failed(emitSignature(launch)))
+    return failure();
+  os << "  extern __shared__ __align__(128) unsigned char tlc_smem[];\n";
+
+  // Grid sizes for the metadata.
+  llvm::json::Array grid;
+  for (Value size : launch.getGrid()) {
+    FailureOr<llvm::json::Value> e = gridExpr(size);
+    if (failed(e))
+      return launch.emitError("code generation: a grid size must be an "
+                              "integer expression of dimensions, scalar "
+                              "parameters and constants");
+    grid.push_back(std::move(*e));
+  }
+  while (grid.size() < 3)
+    grid.push_back(llvm::json::Object{{"const", 1}});
+
+  // Everything before the launch (dims, grid arithmetic) is recomputed in
+  // the kernel, where the block body may use it.
+  for (Operation &op : func.getBody().front()) {
+    if (&op == launch.getOperation())
+      break;
+    if (failed(emitOp(&op)))
+      return failure();
+  }
+  mlir::Block &body = launch.getBody().front();
+  static const char *axes[] = {"x", "y", "z"};
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    static const char *blockNames[] = {"bx", "by", "bz"};
+    names[arg] = blockNames[i];
+    line() << "const tlc::i64 " << blockNames[i] << " = blockIdx." << axes[i]
+           << ";\n";
+  }
+  if (failed(planSharedMemory(launch)) || failed(emitBlock(body)))
+    return failure();
+  os << "}\n";
+
+  KernelArtifact artifact;
+  artifact.name = func.getName().str();
+  artifact.cuda = std::move(code);
+  llvm::json::Object &meta = artifact.metadata;
+  meta["schema"] = "tlc.kernel/1";
+  meta["name"] = artifact.name;
+  meta["arch"] = options.arch;
+  meta["threads"] = threads;
+  meta["dynamic_shared_bytes"] = sharedTop + llvm::alignTo(scratchBytes, 128);
+  meta["cluster"] = llvm::json::Array{1, 1, 1};
+  meta["params"] = std::move(params);
+  meta["grid"] = std::move(grid);
+  llvm::json::Object constants;
+  if (auto dict = func->getAttrOfType<DictionaryAttr>(
+          TileDialect::getConstantsAttrName())) {
+    for (NamedAttribute entry : dict) {
+      Attribute v = entry.getValue();
+      if (auto i = dyn_cast<IntegerAttr>(v))
+        constants[entry.getName().getValue()] = i.getInt();
+      else if (auto f = dyn_cast<FloatAttr>(v))
+        constants[entry.getName().getValue()] = f.getValueAsDouble();
+      else if (auto b = dyn_cast<BoolAttr>(v))
+        constants[entry.getName().getValue()] = b.getValue();
+      else if (auto t = dyn_cast<TypeAttr>(v))
+        constants[entry.getName().getValue()] = dtypeName(t.getValue());
+    }
+  }
+  meta["constants"] = std::move(constants);
+  return artifact;
+}
+
+} // namespace
+
+FailureOr<std::vector<KernelArtifact>>
+tlc::emitCuda(ModuleOp module, const CodegenOptions &options) {
+  std::vector<KernelArtifact> artifacts;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr(TileDialect::getKernelAttrName()))
+      continue;
+    KernelEmitter emitter(func, options);
+    FailureOr<KernelArtifact> artifact = emitter.emit();
+    if (failed(artifact))
+      return failure();
+    artifacts.push_back(std::move(*artifact));
+  }
+  return artifacts;
+}

@@ -1,0 +1,106 @@
+//===- InferLayouts.cpp - Thread<->element layouts of fragments -----------===//
+//
+// A fragment is a tile spread over the threads of the block. Its layout is
+// fixed by the op that constrains it most: a gemm accumulator must use the
+// mma.sync accumulator layout (a warp split WM x WN of the M x N tile, in
+// 16x8 sub-tiles); everything else uses the strided layout (element e in
+// thread e % T), under which same-shape fragments line up register for
+// register, so element-wise Parallel loops need no data movement.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tlc/Dialect/Tile/TileDialect.h"
+#include "tlc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace tlc;
+using namespace tlc::tile;
+
+namespace {
+
+/// Picks the warp split of an M x N accumulator over `warps` warps whose
+/// warp tiles are whole 16x8 mma tiles, preferring square-ish warp tiles.
+std::optional<std::pair<int64_t, int64_t>> chooseWarpSplit(int64_t m,
+                                                          int64_t n,
+                                                          int64_t warps) {
+  std::optional<std::pair<int64_t, int64_t>> best;
+  int64_t bestCost = 0;
+  for (int64_t wm = 1; wm <= warps; ++wm) {
+    if (warps % wm)
+      continue;
+    int64_t wn = warps / wm;
+    if (m % (16 * wm) || n % (8 * wn))
+      continue;
+    int64_t cost = m / wm + n / wn; // Shared-memory traffic per k step.
+    if (!best || cost < bestCost) {
+      best = {wm, wn};
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+struct InferLayoutsPass
+    : PassWrapper<InferLayoutsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InferLayoutsPass)
+
+  StringRef getArgument() const override { return "tile-infer-layouts"; }
+  StringRef getDescription() const override {
+    return "Choose thread<->element layouts for fragment buffers";
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    Builder b(&getContext());
+    func.walk([&](LaunchOp launch) {
+      int64_t warps = static_cast<int64_t>(launch.getThreads()) / 32;
+      // Accumulators first: their layout is forced.
+      DenseMap<Operation *, GemmOp> accumulators;
+      launch.walk([&](GemmOp gemm) {
+        Operation *def = gemm.getC().getDefiningOp();
+        if (auto alloc = dyn_cast_or_null<AllocOp>(def))
+          accumulators.try_emplace(alloc, gemm);
+      });
+      launch.walk([&](AllocOp alloc) {
+        if (alloc.getType().getScope() != MemoryScope::Fragment)
+          return;
+        auto it = accumulators.find(alloc);
+        if (it == accumulators.end()) {
+          alloc->setAttr(TileDialect::getLayoutAttrName(),
+                         b.getDictionaryAttr(b.getNamedAttr(
+                             "kind", b.getStringAttr("strided"))));
+          return;
+        }
+        ArrayRef<int64_t> shape = alloc.getType().getShape();
+        auto split = chooseWarpSplit(shape[0], shape[1], warps);
+        if (!split) {
+          it->second.emitError()
+              << "gemm: the " << shape[0] << "x" << shape[1]
+              << " accumulator cannot be split over " << warps
+              << " warps in 16x8 mma tiles (M must be a multiple of 16 and N "
+                 "of 8 per warp)";
+          signalPassFailure();
+          return;
+        }
+        alloc->setAttr(
+            TileDialect::getLayoutAttrName(),
+            b.getDictionaryAttr(
+                {b.getNamedAttr("kind", b.getStringAttr("mma")),
+                 b.getNamedAttr("warps_m", b.getI64IntegerAttr(split->first)),
+                 b.getNamedAttr("warps_n",
+                                b.getI64IntegerAttr(split->second))}));
+      });
+    });
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> tlc::createInferLayoutsPass() {
+  return std::make_unique<InferLayoutsPass>();
+}
+
+void tlc::registerPasses() { PassRegistration<InferLayoutsPass>(); }

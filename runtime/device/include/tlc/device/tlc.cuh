@@ -1,0 +1,430 @@
+//===- tlc.cuh - Device library of tlc-generated kernels -------*- CUDA -*-===//
+//
+// Everything generated CUDA C++ calls lives here: tensor arguments and views,
+// fragment layouts, cooperative copies, mma.sync GEMM, warp reductions and
+// scans. The compiler embeds this file and hands it to NVRTC in memory, so
+// kernels compile without a toolkit include path beyond cuda_bf16.h.
+//
+// Conventions: indices are `long long`; a fragment is a per-thread register
+// array `T regs[Layout::kRegs]` whose register r holds logical element
+// `Layout::element(r, threadIdx.x)` (a row-major linear index, or -1 when the
+// register holds nothing).
+//
+//===----------------------------------------------------------------------===//
+
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace tlc {
+
+typedef long long i64;
+typedef __nv_bfloat16 bf16;
+typedef __half f16;
+
+//===----------------------------------------------------------------------===//
+// Scalars
+//===----------------------------------------------------------------------===//
+
+template <class To, class From> struct Convert {
+  static __device__ __forceinline__ To apply(From x) { return static_cast<To>(x); }
+};
+template <class From> struct Convert<bf16, From> {
+  static __device__ __forceinline__ bf16 apply(From x) {
+    return __float2bfloat16(static_cast<float>(x));
+  }
+};
+template <class From> struct Convert<f16, From> {
+  static __device__ __forceinline__ f16 apply(From x) {
+    return __float2half(static_cast<float>(x));
+  }
+};
+template <class To> struct Convert<To, bf16> {
+  static __device__ __forceinline__ To apply(bf16 x) {
+    return static_cast<To>(__bfloat162float(x));
+  }
+};
+template <class To> struct Convert<To, f16> {
+  static __device__ __forceinline__ To apply(f16 x) {
+    return static_cast<To>(__half2float(x));
+  }
+};
+template <> struct Convert<bf16, bf16> {
+  static __device__ __forceinline__ bf16 apply(bf16 x) { return x; }
+};
+template <> struct Convert<f16, f16> {
+  static __device__ __forceinline__ f16 apply(f16 x) { return x; }
+};
+template <> struct Convert<bf16, f16> {
+  static __device__ __forceinline__ bf16 apply(f16 x) {
+    return __float2bfloat16(__half2float(x));
+  }
+};
+template <> struct Convert<f16, bf16> {
+  static __device__ __forceinline__ f16 apply(bf16 x) {
+    return __float2half(__bfloat162float(x));
+  }
+};
+template <class To, class From> __device__ __forceinline__ To cvt(From x) {
+  return Convert<To, From>::apply(x);
+}
+
+__device__ __forceinline__ i64 floordiv(i64 a, i64 b) {
+  i64 q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+__device__ __forceinline__ i64 ceildiv(i64 a, i64 b) { return -floordiv(-a, b); }
+
+template <class T> struct Zero {
+  static __device__ __forceinline__ T get() { return T(0); }
+};
+template <> struct Zero<bf16> {
+  static __device__ __forceinline__ bf16 get() { return __float2bfloat16(0.f); }
+};
+template <> struct Zero<f16> {
+  static __device__ __forceinline__ f16 get() { return __float2half(0.f); }
+};
+
+//===----------------------------------------------------------------------===//
+// Shapes and tensors
+//===----------------------------------------------------------------------===//
+
+/// A static row-major shape.
+template <i64... Dims> struct Shape {
+  static constexpr int kRank = sizeof...(Dims);
+  static constexpr i64 kNumel = (Dims * ... * 1);
+  static __device__ __forceinline__ void unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
+    constexpr i64 dims[] = {Dims..., 1};
+#pragma unroll
+    for (int d = kRank - 1; d >= 0; --d) {
+      idx[d] = lin % dims[d];
+      lin /= dims[d];
+    }
+  }
+};
+
+/// A kernel's tensor parameter (passed by value; strides in elements).
+template <int R> struct TensorArg {
+  void *data;
+  i64 shape[R];
+  i64 stride[R];
+};
+
+/// A box of a global tensor. `extent` is what remains of the tensor from the
+/// box's origin along each kept dimension (<= 0 when the box starts past the
+/// end): accesses beyond it read zero and drop writes (ragged edges).
+template <class T, int R> struct GView {
+  T *ptr;
+  i64 extent[R > 0 ? R : 1];
+  i64 stride[R > 0 ? R : 1];
+  __device__ __forceinline__ bool inBounds(const i64 (&idx)[R > 0 ? R : 1]) const {
+    for (int d = 0; d < R; ++d)
+      if (idx[d] >= extent[d])
+        return false;
+    return true;
+  }
+  __device__ __forceinline__ i64 offset(const i64 (&idx)[R > 0 ? R : 1]) const {
+    i64 off = 0;
+    for (int d = 0; d < R; ++d)
+      off += idx[d] * stride[d];
+    return off;
+  }
+  __device__ __forceinline__ T load(const i64 (&idx)[R > 0 ? R : 1]) const {
+    return inBounds(idx) ? ptr[offset(idx)] : Zero<T>::get();
+  }
+  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1], T v) const {
+    if (inBounds(idx))
+      ptr[offset(idx)] = v;
+  }
+  __device__ __forceinline__ T *address(const i64 (&idx)[R > 0 ? R : 1]) const {
+    return inBounds(idx) ? ptr + offset(idx) : nullptr;
+  }
+};
+
+/// Builds the view of `arg` at `offsets` (one per tensor dim) keeping the
+/// dims listed in `kept` (K of them).
+template <class T, int K, int R>
+__device__ __forceinline__ GView<T, K> makeView(const TensorArg<R> &arg,
+                                               const i64 (&offsets)[R],
+                                               const int (&kept)[K > 0 ? K : 1]) {
+  GView<T, K> v;
+  bool inside = true;
+  i64 off = 0;
+  for (int d = 0; d < R; ++d) {
+    off += offsets[d] * arg.stride[d];
+    inside &= offsets[d] >= 0 && offsets[d] < arg.shape[d];
+  }
+  v.ptr = static_cast<T *>(arg.data) + off;
+  for (int k = 0; k < K; ++k) {
+    v.extent[k] = inside ? arg.shape[kept[k]] - offsets[kept[k]] : 0;
+    v.stride[k] = arg.stride[kept[k]];
+  }
+  return v;
+}
+
+/// A strided box of a shared-memory (or local) buffer; always in bounds.
+template <class T, int R> struct SView {
+  T *ptr;
+  i64 stride[R > 0 ? R : 1];
+  __device__ __forceinline__ i64 offset(const i64 (&idx)[R > 0 ? R : 1]) const {
+    i64 off = 0;
+    for (int d = 0; d < R; ++d)
+      off += idx[d] * stride[d];
+    return off;
+  }
+  __device__ __forceinline__ T load(const i64 (&idx)[R > 0 ? R : 1]) const {
+    return ptr[offset(idx)];
+  }
+  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1], T v) const {
+    ptr[offset(idx)] = v;
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Fragment layouts
+//===----------------------------------------------------------------------===//
+
+/// Element e lives in thread e % Threads, register e / Threads: consecutive
+/// threads hold consecutive elements, so global copies coalesce.
+template <i64 Numel, int Threads> struct StridedLayout {
+  static constexpr int kRegs = int((Numel + Threads - 1) / Threads);
+  static __device__ __forceinline__ i64 element(int r, int tid) {
+    i64 e = i64(r) * Threads + tid;
+    return e < Numel ? e : -1;
+  }
+};
+
+/// The accumulator layout of mma.sync m16n8: an M x N tile split over
+/// WM x WN warps, each warp owning (M/WM) x (N/WN) as 16x8 sub-tiles.
+template <int M, int N, int WM, int WN> struct MmaLayout {
+  static constexpr int kWarpM = M / WM, kWarpN = N / WN;
+  static constexpr int kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
+  static constexpr int kRegs = kTilesM * kTilesN * 4;
+  static __device__ __forceinline__ i64 element(int r, int tid) {
+    int warp = tid / 32, lane = tid % 32;
+    int wm = warp / WN, wn = warp % WN;
+    int c = r % 4, nt = (r / 4) % kTilesN, mt = r / 4 / kTilesN;
+    int row = wm * kWarpM + mt * 16 + lane / 4 + (c >= 2 ? 8 : 0);
+    int col = wn * kWarpN + nt * 8 + (lane % 4) * 2 + (c & 1);
+    return i64(row) * N + col;
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Copies
+//===----------------------------------------------------------------------===//
+
+/// All threads of the block copy a static-shape box element by element.
+template <class S, class DstT, class Src, class Dst>
+__device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    S::unravel(lin, idx);
+    dst.store(idx, cvt<DstT>(src.load(idx)));
+  }
+}
+
+/// Each thread loads the elements its fragment registers hold.
+template <class S, class L, class T, class Src>
+__device__ __forceinline__ void loadFragment(const Src &src, T (&regs)[L::kRegs]) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r) {
+    i64 e = L::element(r, threadIdx.x);
+    if (e < 0)
+      continue;
+    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    S::unravel(e, idx);
+    regs[r] = cvt<T>(src.load(idx));
+  }
+}
+
+template <class S, class L, class DstT, class T, class Dst>
+__device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs], const Dst &dst) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r) {
+    i64 e = L::element(r, threadIdx.x);
+    if (e < 0)
+      continue;
+    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    S::unravel(e, idx);
+    dst.store(idx, cvt<DstT>(regs[r]));
+  }
+}
+
+/// Fragment <-> row-major scratch in shared memory (for cross-thread access).
+template <class L, class T, class U>
+__device__ __forceinline__ void spill(const T (&regs)[L::kRegs], U *scratch) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r) {
+    i64 e = L::element(r, threadIdx.x);
+    if (e >= 0)
+      scratch[e] = cvt<U>(regs[r]);
+  }
+}
+template <class L, class T, class U>
+__device__ __forceinline__ void reload(T (&regs)[L::kRegs], const U *scratch) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r) {
+    i64 e = L::element(r, threadIdx.x);
+    if (e >= 0)
+      regs[r] = cvt<T>(scratch[e]);
+  }
+}
+
+template <class L, class T, class V>
+__device__ __forceinline__ void fillFragment(T (&regs)[L::kRegs], V value) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r)
+    regs[r] = cvt<T>(value);
+}
+
+template <class S, class T, class V, class Dst>
+__device__ __forceinline__ void fillBlock(const Dst &dst, V value) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    S::unravel(lin, idx);
+    dst.store(idx, cvt<T>(value));
+  }
+}
+
+/// dst[idx] += src[idx] atomically, for every element of a static box.
+template <class S, class Src, class T, int R>
+__device__ __forceinline__ void atomicAddBlock(const Src &src, const GView<T, R> &dst) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    S::unravel(lin, idx);
+    if (T *p = dst.address(idx))
+      atomicAdd(p, cvt<T>(src.load(idx)));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and scans over row-major scratch
+//===----------------------------------------------------------------------===//
+
+struct SumOp {
+  template <class T> static __device__ __forceinline__ T identity() { return T(0); }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return a + b; }
+};
+struct MaxOp {
+  template <class T> static __device__ __forceinline__ T identity() { return -__int_as_float(0x7f800000); }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return fmaxf(a, b); }
+};
+struct MinOp {
+  template <class T> static __device__ __forceinline__ T identity() { return __int_as_float(0x7f800000); }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return fminf(a, b); }
+};
+
+/// Reduces src, viewed as [Outer, Len, Inner], along Len into dst
+/// [Outer, Inner]: one warp per output, lanes stride over Len, then a
+/// shuffle tree. With Accumulate, dst's old value joins the reduction.
+template <class Op, i64 Outer, i64 Len, i64 Inner, bool Accumulate>
+__device__ __forceinline__ void reduceScratch(const float *src, float *dst) {
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int warps = blockDim.x / 32;
+  for (i64 o = warp; o < Outer * Inner; o += warps) {
+    i64 base = (o / Inner) * Len * Inner + o % Inner;
+    float acc = Op::template identity<float>();
+    for (i64 l = lane; l < Len; l += 32)
+      acc = Op::apply(acc, src[base + l * Inner]);
+#pragma unroll
+    for (int s = 16; s > 0; s /= 2)
+      acc = Op::apply(acc, __shfl_xor_sync(0xffffffffu, acc, s));
+    if (lane == 0)
+      dst[o] = Accumulate ? Op::apply(dst[o], acc) : acc;
+  }
+}
+
+/// Inclusive prefix sum along Len of [Outer, Len, Inner] in place (suffix
+/// sum when Reverse): one warp per line, 32 elements at a time.
+template <i64 Outer, i64 Len, i64 Inner, bool Reverse>
+__device__ __forceinline__ void cumsumScratch(float *buf) {
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int warps = blockDim.x / 32;
+  for (i64 line = warp; line < Outer * Inner; line += warps) {
+    i64 base = (line / Inner) * Len * Inner + line % Inner;
+    float carry = 0.f;
+    for (i64 chunk = 0; chunk < Len; chunk += 32) {
+      i64 l = chunk + lane;
+      i64 pos = Reverse ? Len - 1 - l : l;
+      float v = l < Len ? buf[base + pos * Inner] : 0.f;
+#pragma unroll
+      for (int s = 1; s < 32; s *= 2) {
+        float up = __shfl_up_sync(0xffffffffu, v, s);
+        if (lane >= s)
+          v += up;
+      }
+      v += carry;
+      if (l < Len)
+        buf[base + pos * Inner] = v;
+      carry = __shfl_sync(0xffffffffu, v, 31);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GEMM on tensor cores (mma.sync m16n8k16, bf16/f16 in, f32 accumulate)
+//===----------------------------------------------------------------------===//
+
+template <class T> struct MmaName;
+
+__device__ __forceinline__ unsigned pack2(bf16 lo, bf16 hi) {
+  return unsigned(__bfloat16_as_ushort(lo)) | (unsigned(__bfloat16_as_ushort(hi)) << 16);
+}
+__device__ __forceinline__ unsigned pack2(f16 lo, f16 hi) {
+  return unsigned(__half_as_ushort(lo)) | (unsigned(__half_as_ushort(hi)) << 16);
+}
+
+__device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
+                                         const unsigned (&b)[2], bf16) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+__device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
+                                         const unsigned (&b)[2], f16) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+/// acc (MmaLayout<M, N, WM, WN>) += op(A) * op(B), with A and B row-major
+/// in shared memory: A is M x K (K x M when TransA), B is K x N (N x K when
+/// TransB).
+template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB, class T>
+__device__ __forceinline__ void gemmShared(const T *A, const T *B,
+                                           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs]) {
+  typedef MmaLayout<M, N, WM, WN> L;
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int wm = warp / WN, wn = warp % WN;
+  int g = lane / 4, t = lane % 4;
+  auto a = [&](int m, int k) { return TransA ? A[k * M + m] : A[m * K + k]; };
+  auto b = [&](int k, int n) { return TransB ? B[n * K + k] : B[k * N + n]; };
+  for (int k0 = 0; k0 < K; k0 += 16) {
+    unsigned bf[L::kTilesN][2];
+#pragma unroll
+    for (int nt = 0; nt < L::kTilesN; ++nt) {
+      int n = wn * L::kWarpN + nt * 8 + g;
+      bf[nt][0] = pack2(b(k0 + t * 2, n), b(k0 + t * 2 + 1, n));
+      bf[nt][1] = pack2(b(k0 + t * 2 + 8, n), b(k0 + t * 2 + 9, n));
+    }
+#pragma unroll
+    for (int mt = 0; mt < L::kTilesM; ++mt) {
+      int m = wm * L::kWarpM + mt * 16 + g;
+      unsigned af[4];
+      af[0] = pack2(a(m, k0 + t * 2), a(m, k0 + t * 2 + 1));
+      af[1] = pack2(a(m + 8, k0 + t * 2), a(m + 8, k0 + t * 2 + 1));
+      af[2] = pack2(a(m, k0 + t * 2 + 8), a(m, k0 + t * 2 + 9));
+      af[3] = pack2(a(m + 8, k0 + t * 2 + 8), a(m + 8, k0 + t * 2 + 9));
+  #pragma unroll
+    for (int nt = 0; nt < L::kTilesN; ++nt) {
+        float *d = &acc[(mt * L::kTilesN + nt) * 4];
+        mma16816(*reinterpret_cast<float(*)[4]>(d), af, bf[nt], T());
+      }
+    }
+  }
+}
+
+} // namespace tlc

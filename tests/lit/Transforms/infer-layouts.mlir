@@ -1,0 +1,38 @@
+// tile-infer-layouts gives gemm accumulators the mma.sync layout with a warp
+// split that tiles them in 16x8 pieces, and every other fragment the strided
+// layout; shared and local buffers are left alone.
+// RUN: tlc-opt %s -tile-infer-layouts | FileCheck %s
+
+// CHECK-LABEL: func.func @k
+func.func @k(%A: !tile.buffer<?x?xbf16, global> {tile.dims = ["M", "K"]}) attributes {tile.kernel} {
+  %c1 = arith.constant 1 : index
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    // CHECK: tile.alloc {name = "a"} : !tile.buffer<128x32xbf16, shared>
+    // CHECK-NOT: tile.layout
+    %a = tile.alloc {name = "a"} : !tile.buffer<128x32xbf16, shared>
+    %b = tile.alloc {name = "b"} : !tile.buffer<32x128xbf16, shared>
+    // CHECK: tile.alloc {name = "acc", tile.layout = {kind = "mma", warps_m = 2 : i64, warps_n = 2 : i64}}
+    %acc = tile.alloc {name = "acc"} : !tile.buffer<128x128xf32, fragment>
+    // CHECK: tile.alloc {name = "row", tile.layout = {kind = "strided"}}
+    %row = tile.alloc {name = "row"} : !tile.buffer<128xf32, fragment>
+    tile.gemm %a, %b, %acc : !tile.buffer<128x32xbf16, shared>, !tile.buffer<32x128xbf16, shared>, !tile.buffer<128x128xf32, fragment>
+    tile.reduce sum %acc, %row {dim = 1 : i64} : !tile.buffer<128x128xf32, fragment>, !tile.buffer<128xf32, fragment>
+  }
+  return
+}
+
+// A tall accumulator is split along M only.
+// CHECK-LABEL: func.func @tall
+func.func @tall() attributes {tile.kernel} {
+  %c1 = arith.constant 1 : index
+  tile.launch grid(%c1) threads(256) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : !tile.buffer<128x64xf16, shared>
+    %b = tile.alloc : !tile.buffer<64x8xf16, shared>
+    // CHECK: tile.layout = {kind = "mma", warps_m = 8 : i64, warps_n = 1 : i64}
+    %acc = tile.alloc : !tile.buffer<128x8xf32, fragment>
+    tile.gemm %a, %b, %acc : !tile.buffer<128x64xf16, shared>, !tile.buffer<64x8xf16, shared>, !tile.buffer<128x8xf32, fragment>
+  }
+  return
+}
