@@ -14,6 +14,9 @@
 #include <cstring>
 #include <functional>
 
+/// Heap allocations so far (CountAllocations.cpp).
+size_t numAllocations();
+
 using namespace tlc::rt;
 using json = nlohmann::json;
 using Catch::Matchers::Contains;
@@ -66,7 +69,8 @@ std::string parseErrorAfter(const std::function<void(json &)> &edit) {
 
 // Aligned, distinct fake device addresses; nothing dereferences them.
 void *ptr(uintptr_t address) { return reinterpret_cast<void *>(address); }
-void *const kA = ptr(0x10000), *const kB = ptr(0x20000), *const kC = ptr(0x30000);
+void *const kA = ptr(0x10000), *const kB = ptr(0x20000),
+            *const kC = ptr(0x30000);
 
 std::vector<Arg> gemmArgs(int64_t m, int64_t n, int64_t k) {
   return {Arg::tensor(kA, DType::BF16, {m, k}),
@@ -189,20 +193,28 @@ TEST_CASE("malformed metadata is rejected with the field named", "[runtime]") {
         "tlc: metadata of kernel 'gemm': field 'grid[0].op': unknown "
         "operator 'pow' (expected add, sub, mul, floordiv, ceildiv, max or "
         "min)");
-  CHECK(parseErrorAfter([](json &j) { j["grid"][1] = {{"dim", "Q"}}; }) ==
+  CHECK(parseErrorAfter([](json &j) {
+          j["grid"][1] = {{"dim", "Q"}};
+        }) ==
         "tlc: metadata of kernel 'gemm': field 'grid[1].dim': 'Q' is not a "
         "dimension of any tensor parameter");
-  CHECK(parseErrorAfter([](json &j) { j["grid"][2] = {{"scalar", "A"}}; }) ==
+  CHECK(parseErrorAfter([](json &j) {
+          j["grid"][2] = {{"scalar", "A"}};
+        }) ==
         "tlc: metadata of kernel 'gemm': field 'grid[2].scalar': 'A' is not "
         "an integer scalar parameter");
-  CHECK_THAT(parseErrorAfter([](json &j) { j["grid"][2] = {{"cost", 1}}; }),
+  CHECK_THAT(parseErrorAfter([](json &j) {
+               j["grid"][2] = {{"cost", 1}};
+             }),
              Contains("field 'grid[2]' must be one of {\"const\": N}"));
   CHECK(parseErrorAfter([](json &j) {
           j["grid"][0]["args"][1] = {{"const", 1.5}};
         }) == "tlc: metadata of kernel 'gemm': field 'grid[0].args[1].const' "
               "must be an integer in [-9223372036854775808, "
               "9223372036854775807], got 1.5");
-  CHECK(parseErrorAfter([](json &j) { j["cluster"] = {2, 1}; }) ==
+  CHECK(parseErrorAfter([](json &j) {
+          j["cluster"] = {2, 1};
+        }) ==
         "tlc: metadata of kernel 'gemm': field 'cluster' must be an array of "
         "3 entries, got [2,1]");
 }
@@ -226,13 +238,13 @@ TEST_CASE("metadata that is not JSON, or too large", "[runtime]") {
              Contains("grid expression nested more than 64 deep"));
   CHECK_THAT(parseErrorAfter([](json &j) {
                for (int i = 0; i < 40; ++i)
-                 j["params"].push_back({{"name", "t" + std::to_string(i)},
-                                        {"kind", "tensor"},
-                                        {"dtype", "f32"},
-                                        {"rank", 8},
-                                        {"dims", std::vector<std::string>(
-                                                     8, "1")},
-                                        {"alignment", 4}});
+                 j["params"].push_back(
+                     {{"name", "t" + std::to_string(i)},
+                      {"kind", "tensor"},
+                      {"dtype", "f32"},
+                      {"rank", 8},
+                      {"dims", std::vector<std::string>(8, "1")},
+                      {"alignment", 4}});
              }),
              Contains("parameters take more than 4096 bytes"));
 }
@@ -272,13 +284,14 @@ TEST_CASE("a zero-size grid launches nothing", "[runtime]") {
 
 TEST_CASE("grid operators", "[runtime]") {
   auto gridOf = [](json expr, int64_t n) -> Expected<LaunchPlan> {
-    json j = {{"schema", "tlc.kernel/1"},
-              {"name", "k"},
-              {"arch", "sm_90a"},
-              {"threads", 32},
-              {"dynamic_shared_bytes", 0},
-              {"params", {{{"name", "n"}, {"kind", "scalar"}, {"dtype", "i64"}}}},
-              {"grid", {expr, {{"const", 1}}, {{"const", 1}}}}};
+    json j = {
+        {"schema", "tlc.kernel/1"},
+        {"name", "k"},
+        {"arch", "sm_90a"},
+        {"threads", 32},
+        {"dynamic_shared_bytes", 0},
+        {"params", {{{"name", "n"}, {"kind", "scalar"}, {"dtype", "i64"}}}},
+        {"grid", {expr, {{"const", 1}}, {{"const", 1}}}}};
     return planLaunch(parse(j.dump()), {Arg::i64(n)});
   };
   auto op = [](const char *name, json a, json b) {
@@ -439,7 +452,8 @@ TEST_CASE("packed parameters have the kernel ABI layout", "[runtime]") {
   CHECK(std::memcmp(plan->storage, &expected, info.paramBytes) == 0);
 }
 
-TEST_CASE("scalars and tensors of every rank are aligned as in C", "[runtime]") {
+TEST_CASE("scalars and tensors of every rank are aligned as in C",
+          "[runtime]") {
   KernelInfo info = parse(R"({"schema": "tlc.kernel/1", "name": "k",
     "arch": "sm_90a", "threads": 32, "dynamic_shared_bytes": 0,
     "params": [{"name": "a", "kind": "scalar", "dtype": "i32"},
@@ -473,6 +487,18 @@ TEST_CASE("scalars and tensors of every rank are aligned as in C", "[runtime]") 
   CHECK(plan->offsets[4] == offsetof(Params, y));
   CHECK(info.paramBytes == sizeof(Params));
   CHECK(std::memcmp(plan->storage, &expected, sizeof(Params)) == 0);
+}
+
+TEST_CASE("planning a launch does not allocate", "[runtime]") {
+  size_t start = numAllocations();
+  KernelInfo info = parse(kGemm);
+  REQUIRE(numAllocations() > start); // the counter counts
+  std::vector<Arg> args = gemmArgs(1000, 300, 64);
+  size_t before = numAllocations();
+  Expected<LaunchPlan> plan = planLaunch(info, args);
+  size_t allocations = numAllocations() - before;
+  CHECK(plan);
+  CHECK(allocations == 0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -522,12 +548,17 @@ TEST_CASE("C ABI: parse metadata and check arguments", "[runtime][c-abi]") {
 
   tlc_arg args[4] = {cTensor(kA, TLC_DTYPE_BF16, {1000, 64}),
                      cTensor(kB, TLC_DTYPE_BF16, {64, 300}),
-                     cTensor(kC, TLC_DTYPE_F32, {1000, 300}), {}};
+                     cTensor(kC, TLC_DTYPE_F32, {1000, 300}),
+                     {}};
   args[3].kind = TLC_ARG_SCALAR;
   args[3].dtype = TLC_DTYPE_I32;
   args[3].scalar.i32 = 7;
   uint32_t grid[3] = {};
-  CHECK(tlc_check_args(info, args, 4, grid) == TLC_OK);
+  size_t before = numAllocations();
+  tlc_status status = tlc_check_args(info, args, 4, grid);
+  size_t allocations = numAllocations() - before;
+  CHECK(status == TLC_OK);
+  CHECK(allocations == 0);
   CHECK(grid[0] == 3);
   CHECK(grid[1] == 8);
   CHECK(grid[2] == 1);

@@ -1,0 +1,108 @@
+/*===- tlc_runtime.h - Load and launch tlc kernels (C ABI) --------*- C -*-===*
+ *
+ * C99 interface of libtlc_runtime.so, for C programs and Python (ctypes).
+ * Every function returns a tlc_status; on failure, tlc_last_error() holds the
+ * message (per thread). See docs/runtime.md.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TLC_RUNTIME_TLC_RUNTIME_H
+#define TLC_RUNTIME_TLC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define TLC_API __attribute__((visibility("default")))
+#else
+#define TLC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tlc_status {
+  TLC_OK = 0,
+  TLC_ERROR_INVALID_ARGUMENT = 1, /* bad arguments or unusable metadata */
+  TLC_ERROR_DRIVER = 2,    /* no driver/device, or a driver call failed */
+  TLC_ERROR_NOT_FOUND = 3, /* a file, or the kernel in the module */
+  TLC_ERROR_PARSE = 4      /* malformed metadata */
+} tlc_status;
+
+typedef enum tlc_dtype {
+  TLC_DTYPE_BF16 = 0,
+  TLC_DTYPE_F16 = 1,
+  TLC_DTYPE_F32 = 2,
+  TLC_DTYPE_F64 = 3,
+  TLC_DTYPE_I8 = 4,
+  TLC_DTYPE_I32 = 5,
+  TLC_DTYPE_I64 = 6,
+  TLC_DTYPE_BOOL = 7
+} tlc_dtype;
+
+typedef enum tlc_arg_kind {
+  TLC_ARG_TENSOR = 0,
+  TLC_ARG_SCALAR = 1
+} tlc_arg_kind;
+
+#define TLC_MAX_RANK 8
+
+/* One kernel argument (160 bytes). A tensor sets data, dtype, rank, shape and
+ * strides (in elements); a scalar sets dtype (I32, I64 or F32) and scalar. */
+typedef struct tlc_arg {
+  int32_t kind;  /* tlc_arg_kind */
+  int32_t dtype; /* tlc_dtype */
+  int32_t rank;
+  int32_t reserved;
+  void *data;
+  int64_t shape[TLC_MAX_RANK];
+  int64_t strides[TLC_MAX_RANK];
+  union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+  } scalar;
+} tlc_arg;
+
+typedef struct tlc_module tlc_module;           /* a loaded module */
+typedef struct tlc_kernel tlc_kernel;           /* its kernel, owned by it */
+typedef struct tlc_kernel_info tlc_kernel_info; /* parsed metadata */
+
+/* cuInit, then makes the primary context of `device` current. */
+TLC_API tlc_status tlc_init(int device);
+
+/* Loads a module into the current context. `ptx_path`/`image` is PTX or a
+ * cubin; `json`/`json_path` the kernel's metadata. */
+TLC_API tlc_status tlc_module_load_files(const char *ptx_path,
+                                         const char *json_path,
+                                         tlc_module **out);
+TLC_API tlc_status tlc_module_load_data(const void *image, size_t size,
+                                        const char *json, tlc_module **out);
+TLC_API void tlc_module_free(tlc_module *module); /* NULL is fine */
+TLC_API tlc_status tlc_module_kernel(tlc_module *module, tlc_kernel **out);
+
+/* Validates the arguments, then launches on `stream` (a CUstream; NULL is the
+ * default stream). Never synchronises. */
+TLC_API tlc_status tlc_kernel_launch(tlc_kernel *kernel, void *stream,
+                                     const tlc_arg *args, int nargs);
+/* The kernel's metadata; owned by the kernel's module. */
+TLC_API const tlc_kernel_info *tlc_kernel_get_info(const tlc_kernel *kernel);
+
+/* Metadata without a GPU: parse; validate arguments exactly as a launch
+ * does and, if `grid` is not NULL, store the launch grid (x, y, z) there. */
+TLC_API tlc_status tlc_kernel_info_parse(const char *json,
+                                         tlc_kernel_info **out);
+TLC_API tlc_status tlc_check_args(const tlc_kernel_info *info,
+                                  const tlc_arg *args, int nargs,
+                                  uint32_t grid[3]);
+TLC_API void tlc_kernel_info_free(tlc_kernel_info *info); /* NULL is fine */
+
+/* The message of the last failed call on this thread ("" if none). */
+TLC_API const char *tlc_last_error(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TLC_RUNTIME_TLC_RUNTIME_H */

@@ -1,0 +1,207 @@
+//===- CApi.cpp - The C ABI (tlc_runtime.h) over the C++ API --------------===//
+//
+// No exception crosses the ABI: each function converts errors to a
+// tlc_status and keeps the message for tlc_last_error().
+//
+//===----------------------------------------------------------------------===//
+
+#include "tlc/runtime/Runtime.h"
+#include "tlc/runtime/tlc_runtime.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+using namespace tlc::rt;
+
+struct tlc_module {
+  Module module;
+};
+
+static_assert(sizeof(tlc_arg) == 160 && offsetof(tlc_arg, data) == 16 &&
+                  offsetof(tlc_arg, shape) == 24 &&
+                  offsetof(tlc_arg, strides) == 88 &&
+                  offsetof(tlc_arg, scalar) == 152,
+              "tlc_arg layout is part of the ABI (docs/runtime.md)");
+static_assert(int(DType::Bool) == TLC_DTYPE_BOOL && TLC_MAX_RANK == kMaxRank,
+              "C and C++ codes must agree");
+
+namespace {
+
+thread_local std::string lastError;
+
+/// Runs `body` (returning Status), turning errors and exceptions into a code.
+template <typename F> tlc_status guarded(F &&body) {
+  Status s;
+  try {
+    s = body();
+  } catch (const std::bad_alloc &) {
+    s = Status::error(ErrorCode::Driver, "tlc: out of host memory");
+  } catch (const std::exception &e) {
+    s = Status::error(ErrorCode::InvalidArgument,
+                      fmt::format("tlc: internal error: {}", e.what()));
+  }
+  if (!s.ok())
+    lastError = s.message();
+  return tlc_status(s.code());
+}
+
+Status nullArgument(const char *what) {
+  return Status::error(ErrorCode::InvalidArgument,
+                       fmt::format("tlc: {} is NULL", what));
+}
+
+const KernelInfo &unwrap(const tlc_kernel_info *info) {
+  return *reinterpret_cast<const KernelInfo *>(info);
+}
+
+const Kernel &unwrap(const tlc_kernel *kernel) {
+  return *reinterpret_cast<const Kernel *>(kernel);
+}
+
+/// Converts C arguments into `out` (room for kMaxParams) after checking the
+/// count against the kernel's.
+Status convertArgs(const KernelInfo &info, const tlc_arg *args, int nargs,
+                   Arg *out) {
+  if (nargs < 0 || (nargs > 0 && !args))
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: kernel '{}': invalid argument array "
+                                     "({} arguments at {})",
+                                     info.name, nargs, fmt::ptr(args)));
+  if (Status s = checkArgCount(info, size_t(nargs)); !s.ok())
+    return s;
+  for (int i = 0; i < nargs; ++i) {
+    const tlc_arg &a = args[i];
+    if (a.kind != TLC_ARG_TENSOR && a.kind != TLC_ARG_SCALAR)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: kernel '{}': argument {} has an "
+                                       "invalid kind code {}",
+                                       info.name, i, a.kind));
+    if (a.dtype < 0 || a.dtype > TLC_DTYPE_BOOL)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: kernel '{}': argument {} has an "
+                                       "invalid dtype code {}",
+                                       info.name, i, a.dtype));
+    Arg &arg = out[i];
+    if (a.kind == TLC_ARG_TENSOR) {
+      arg.kind = ArgKind::Tensor;
+      arg.ref.data = a.data;
+      arg.ref.dtype = DType(a.dtype);
+      arg.ref.rank = a.rank;
+      std::memcpy(arg.ref.shape, a.shape, sizeof(a.shape));
+      std::memcpy(arg.ref.strides, a.strides, sizeof(a.strides));
+    } else {
+      arg.kind = ArgKind::Scalar;
+      arg.scalarType = DType(a.dtype);
+      std::memcpy(&arg.value, &a.scalar, sizeof(a.scalar));
+    }
+  }
+  return {};
+}
+
+/// Stores a loaded module in `*out`.
+Status wrapModule(Expected<Module> m, tlc_module **out) {
+  if (!m)
+    return m.status();
+  *out = new tlc_module{std::move(*m)};
+  return {};
+}
+
+} // namespace
+
+extern "C" {
+
+tlc_status tlc_init(int device) {
+  return guarded([&] { return initDevice(device); });
+}
+
+tlc_status tlc_module_load_files(const char *ptx_path, const char *json_path,
+                                 tlc_module **out) {
+  return guarded([&] {
+    if (!ptx_path || !json_path || !out)
+      return nullArgument("a path or the output pointer");
+    return wrapModule(Module::loadFiles(ptx_path, json_path), out);
+  });
+}
+
+tlc_status tlc_module_load_data(const void *image, size_t size,
+                                const char *json, tlc_module **out) {
+  return guarded([&] {
+    if (!image || !json || !out)
+      return nullArgument("the image, the metadata or the output pointer");
+    return wrapModule(
+        Module::load({static_cast<const char *>(image), size}, json), out);
+  });
+}
+
+void tlc_module_free(tlc_module *module) { delete module; }
+
+tlc_status tlc_module_kernel(tlc_module *module, tlc_kernel **out) {
+  return guarded([&] {
+    if (!module || !out)
+      return nullArgument("the module or the output pointer");
+    *out = reinterpret_cast<tlc_kernel *>(&module->module.kernel());
+    return Status();
+  });
+}
+
+tlc_status tlc_kernel_launch(tlc_kernel *kernel, void *stream,
+                             const tlc_arg *args, int nargs) {
+  return guarded([&] {
+    if (!kernel)
+      return nullArgument("the kernel");
+    const Kernel &k = unwrap(kernel);
+    Arg converted[kMaxParams];
+    if (Status s = convertArgs(k.info(), args, nargs, converted); !s.ok())
+      return s;
+    return k.launch(static_cast<CUstream>(stream), {converted, size_t(nargs)});
+  });
+}
+
+const tlc_kernel_info *tlc_kernel_get_info(const tlc_kernel *kernel) {
+  return kernel
+             ? reinterpret_cast<const tlc_kernel_info *>(&unwrap(kernel).info())
+             : nullptr;
+}
+
+tlc_status tlc_kernel_info_parse(const char *json, tlc_kernel_info **out) {
+  return guarded([&] {
+    if (!json || !out)
+      return nullArgument("the metadata or the output pointer");
+    Expected<KernelInfo> info = parseKernelInfo(json);
+    if (!info)
+      return info.status();
+    *out =
+        reinterpret_cast<tlc_kernel_info *>(new KernelInfo(std::move(*info)));
+    return Status();
+  });
+}
+
+tlc_status tlc_check_args(const tlc_kernel_info *info, const tlc_arg *args,
+                          int nargs, uint32_t grid[3]) {
+  return guarded([&] {
+    if (!info)
+      return nullArgument("the kernel info");
+    Arg converted[kMaxParams];
+    if (Status s = convertArgs(unwrap(info), args, nargs, converted); !s.ok())
+      return s;
+    Expected<LaunchPlan> plan =
+        planLaunch(unwrap(info), {converted, size_t(nargs)});
+    if (!plan)
+      return plan.status();
+    if (grid)
+      std::copy_n(plan->grid, 3, grid);
+    return Status();
+  });
+}
+
+void tlc_kernel_info_free(tlc_kernel_info *info) {
+  delete reinterpret_cast<KernelInfo *>(info);
+}
+
+const char *tlc_last_error(void) { return lastError.c_str(); }
+
+} // extern "C"
