@@ -710,6 +710,7 @@ LogicalResult KernelEmitter::emitScalarStore(StoreOp op) {
   case Buffer::Fragment: {
     if (!parallel || parallel->staged.count(op.getBuffer()) ||
         b->layout != parallel->layout ||
+        !llvm::equal(b->shape, parallel->extents) ||
         !llvm::equal(op.getIndices(), parallel->ivs))
       return op.emitError(
           "code generation: a fragment element can only be written inside a "

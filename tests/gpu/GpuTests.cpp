@@ -1,0 +1,305 @@
+//===- GpuTests.cpp - tlc kernels on the GPU against CPU references -------===//
+//
+// Each test compiles nothing: the kernels were compiled by tlc at build time
+// (tests/gpu/CMakeLists.txt) into $TLC_GPU_KERNELS/<variant>/NAME.ptx+json.
+// Inputs are fresh random data each run (the seed is printed), outputs are
+// poisoned with NaN first, and shapes include ragged ones.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTestUtil.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace tlc;
+using namespace tlc::gputest;
+
+namespace {
+
+rt::Kernel &loadKernel(const std::string &variant, const std::string &name) {
+  std::string path = kernelDir() + "/" + variant + "/" + name + ".ptx";
+  rt::Expected<rt::Module *> module = rt::ModuleCache::get(path);
+  if (!module)
+    FAIL("loading " << path << ": " << module.status().message());
+  return (*module)->kernel();
+}
+
+void launch(rt::Kernel &kernel, std::initializer_list<rt::Arg> args) {
+  rt::Status status = kernel.launch(nullptr, rt::Span<const rt::Arg>(args));
+  INFO(status.message());
+  REQUIRE(status.ok());
+  TLC_CU(cuCtxSynchronize());
+}
+
+} // namespace
+
+TEST_CASE("axpy and silu_mul match the CPU on ragged shapes", "[gpu][elementwise]") {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000}, {64, 128},
+                      {1, 1}, {257, 129}, {3, 4097}}) {
+    INFO("shape " << m << "x" << n);
+    HostTensor x(rt::DType::BF16, {m, n}), y(rt::DType::BF16, {m, n});
+    x.randomize(rng());
+    y.randomize(rng());
+    DeviceTensor dx(x), dy(y), dout(HostTensor(rt::DType::BF16, {m, n}));
+    float alpha = std::uniform_real_distribution<float>(-2, 2)(rng());
+
+    dout.poison();
+    launch(loadKernel("elementwise", "axpy"),
+           {dx.arg(), dy.arg(), dout.arg(), rt::Arg::f32(alpha)});
+    HostTensor out = dout.download();
+    std::vector<double> ref(x.numel());
+    for (int64_t i = 0; i < x.numel(); ++i)
+      ref[i] = fromBF16(toBF16(alpha * x.get(i) + y.get(i)));
+    CHECK(relativeRms(out, ref) < 4e-3);
+
+    dout.poison();
+    launch(loadKernel("elementwise", "silu_mul"),
+           {dx.arg(), dy.arg(), dout.arg()});
+    out = dout.download();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      double v = x.get(i);
+      ref[i] = v / (1 + std::exp(-v)) * y.get(i);
+    }
+    CHECK(relativeRms(out, ref) < 8e-3);
+  }
+}
+
+TEST_CASE("row sums and maxima match the CPU", "[gpu][reduce]") {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 777}, {64, 128},
+                      {3, 5000}, {129, 1}}) {
+    INFO("shape " << m << "x" << n);
+    HostTensor x(rt::DType::F32, {m, n});
+    x.randomize(rng(), -3, 1);
+    DeviceTensor dx(x), dsum(HostTensor(rt::DType::F32, {m})),
+        dmax(HostTensor(rt::DType::F32, {m}));
+    dsum.poison();
+    dmax.poison();
+    launch(loadKernel("reduce", "row_sum_max"),
+           {dx.arg(), dsum.arg(), dmax.arg()});
+    HostTensor sum = dsum.download(), max = dmax.download();
+    std::vector<double> refSum(m, 0), refMax(m, -INFINITY);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        refSum[i] += x.get(i * n + j);
+        refMax[i] = std::max<double>(refMax[i], x.get(i * n + j));
+      }
+    CHECK(relativeRms(sum, refSum) < 1e-5);
+    CHECK(relativeRms(max, refMax) == 0);
+  }
+}
+
+TEST_CASE("chunk-local cumsum matches the CPU", "[gpu][cumsum]") {
+  for (auto [b, t, h] : {std::tuple<int64_t, int64_t, int64_t>{2, 1000, 5},
+                         {1, 64, 8}, {3, 130, 17}, {1, 1, 1}}) {
+    INFO("shape " << b << "x" << t << "x" << h);
+    HostTensor g(rt::DType::F32, {b, t, h});
+    g.randomize(rng(), -1, 0);
+    DeviceTensor dg(g), dout(HostTensor(rt::DType::F32, {b, t, h}));
+    dout.poison();
+    launch(loadKernel("cumsum", "chunk_cumsum"), {dg.arg(), dout.arg()});
+    HostTensor out = dout.download();
+    std::vector<double> ref(g.numel());
+    for (int64_t bi = 0; bi < b; ++bi)
+      for (int64_t hi = 0; hi < h; ++hi) {
+        double acc = 0;
+        for (int64_t ti = 0; ti < t; ++ti) {
+          if (ti % 64 == 0)
+            acc = 0;
+          int64_t i = (bi * t + ti) * h + hi;
+          acc += g.get(i);
+          ref[i] = acc;
+        }
+      }
+    CHECK(relativeRms(out, ref) < 1e-6);
+  }
+}
+
+TEST_CASE("softmax matches the CPU", "[gpu][softmax]") {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000}, {7, 1024},
+                      {33, 1}, {9, 513}}) {
+    INFO("shape " << m << "x" << n);
+    HostTensor x(rt::DType::BF16, {m, n});
+    x.randomize(rng(), -4, 4);
+    DeviceTensor dx(x), dy(HostTensor(rt::DType::BF16, {m, n}));
+    dy.poison();
+    launch(loadKernel("softmax", "softmax"), {dx.arg(), dy.arg()});
+    HostTensor y = dy.download();
+    std::vector<double> ref(x.numel());
+    for (int64_t i = 0; i < m; ++i) {
+      double mx = -INFINITY, sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        mx = std::max<double>(mx, x.get(i * n + j));
+      for (int64_t j = 0; j < n; ++j)
+        sum += std::exp(x.get(i * n + j) - mx);
+      for (int64_t j = 0; j < n; ++j)
+        ref[i * n + j] = std::exp(x.get(i * n + j) - mx) / sum;
+    }
+    CHECK(relativeRms(y, ref) < 5e-3);
+  }
+}
+
+namespace {
+
+/// C = A @ B checked against a float64 reference, on every row for small
+/// problems and on a random sample of rows for large ones.
+void checkGemm(const std::string &variant, rt::DType in, rt::DType out,
+               int64_t m, int64_t n, int64_t k, double tolerance) {
+  INFO(variant << " " << m << "x" << n << "x" << k);
+  HostTensor a(in, {m, k}), b(in, {k, n});
+  a.randomize(rng());
+  b.randomize(rng());
+  DeviceTensor da(a), db(b), dc(HostTensor(out, {m, n}));
+  dc.poison();
+  launch(loadKernel(variant, "gemm"), {da.arg(), db.arg(), dc.arg()});
+  HostTensor c = dc.download();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    REQUIRE(std::isfinite(c.get(i)));
+  std::vector<int64_t> rows;
+  if (m * n * k <= int64_t(1) << 30) {
+    for (int64_t i = 0; i < m; ++i)
+      rows.push_back(i);
+  } else {
+    std::uniform_int_distribution<int64_t> pick(0, m - 1);
+    for (int i = 0; i < 48; ++i)
+      rows.push_back(pick(rng()));
+    rows.push_back(m - 1);
+  }
+  std::vector<double> bd(b.numel());
+  for (int64_t i = 0; i < b.numel(); ++i)
+    bd[i] = b.get(i);
+  HostTensor got(rt::DType::F32, {int64_t(rows.size()), n});
+  std::vector<double> ref(rows.size() * n, 0);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    double *row = &ref[r * n];
+    for (int64_t kk = 0; kk < k; ++kk) {
+      double av = a.get(rows[r] * k + kk);
+      const double *brow = &bd[kk * n];
+      for (int64_t j = 0; j < n; ++j)
+        row[j] += av * brow[j];
+    }
+    for (int64_t j = 0; j < n; ++j)
+      got.set(r * n + j, c.get(rows[r] * n + j));
+  }
+  CHECK(relativeRms(got, ref) < tolerance);
+}
+
+} // namespace
+
+TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
+  using D = rt::DType;
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1000, 1000, 1000},
+                         {128, 128, 32}, {129, 257, 64}, {1, 1, 1},
+                         {300, 200, 100}}) {
+    checkGemm("gemm_bf16_f32", D::BF16, D::F32, m, n, k, 1e-5);
+    checkGemm("gemm_f16_f32", D::F16, D::F32, m, n, k, 1e-5);
+    checkGemm("gemm_bf16_bf16", D::BF16, D::BF16, m, n, k, 4e-3);
+  }
+  checkGemm("gemm_bf16_f32", D::BF16, D::F32, 4096, 4096, 4096, 1e-5);
+}
+
+TEST_CASE("invalid arguments are rejected before any launch", "[gpu][validation]") {
+  rt::Kernel &axpy = loadKernel("elementwise", "axpy");
+  HostTensor x(rt::DType::BF16, {64, 128});
+  x.randomize(rng());
+  DeviceTensor dx(x), dy(x), dout(HostTensor(rt::DType::BF16, {64, 128}));
+  HostTensor wrongType(rt::DType::F32, {64, 128});
+  HostTensor wrongRank(rt::DType::BF16, {64, 128, 1});
+  HostTensor wrongSize(rt::DType::BF16, {64, 100});
+  DeviceTensor dWrongType(wrongType), dWrongRank(wrongRank),
+      dWrongSize(wrongSize);
+  rt::Arg misaligned = dx.arg();
+  misaligned.ref.data = static_cast<char *>(misaligned.ref.data) + 1;
+
+  struct Case {
+    const char *what;
+    std::vector<rt::Arg> args;
+    const char *message;
+  } cases[] = {
+      {"dtype", {dWrongType.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
+       "expected dtype bf16"},
+      {"rank", {dWrongRank.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
+       "expected rank 2"},
+      {"dims", {dx.arg(), dWrongSize.arg(), dout.arg(), rt::Arg::f32(1)},
+       "'N'"},
+      {"alignment", {misaligned, dy.arg(), dout.arg(), rt::Arg::f32(1)},
+       "align"},
+      {"count", {dx.arg(), dy.arg(), dout.arg()}, "argument"},
+  };
+  for (const Case &c : cases) {
+    INFO(c.what);
+    dout.poison();
+    rt::Status status = axpy.launch(nullptr, rt::Span<const rt::Arg>(
+                                                 c.args.data(), c.args.size()));
+    REQUIRE_FALSE(status.ok());
+    CHECK_THAT(status.message(), Catch::Contains(c.message));
+    HostTensor out = dout.download(); // Nothing was launched: still poison.
+    CHECK(std::isnan(out.get(0)));
+  }
+}
+
+TEST_CASE("a launch captured in a CUDA graph replays", "[gpu][graph]") {
+  rt::Kernel &axpy = loadKernel("elementwise", "axpy");
+  HostTensor x(rt::DType::BF16, {100, 300}), y(rt::DType::BF16, {100, 300});
+  DeviceTensor dx(x), dy(y), dout(HostTensor(rt::DType::BF16, {100, 300}));
+  CUstream stream;
+  TLC_CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  TLC_CU(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL));
+  rt::Arg args[] = {dx.arg(), dy.arg(), dout.arg(), rt::Arg::f32(0.5f)};
+  rt::Status status = axpy.launch(stream, rt::Span<const rt::Arg>(args, 4));
+  CUgraph graph;
+  TLC_CU(cuStreamEndCapture(stream, &graph));
+  REQUIRE(status.ok());
+  CUgraphExec exec;
+  TLC_CU(cuGraphInstantiate(&exec, graph, 0));
+  for (int replay = 0; replay < 2; ++replay) {
+    x.randomize(rng());
+    y.randomize(rng());
+    dx.upload(x);
+    dy.upload(y);
+    dout.poison();
+    TLC_CU(cuGraphLaunch(exec, stream));
+    TLC_CU(cuStreamSynchronize(stream));
+    HostTensor out = dout.download();
+    std::vector<double> ref(x.numel());
+    for (int64_t i = 0; i < x.numel(); ++i)
+      ref[i] = fromBF16(toBF16(0.5f * x.get(i) + y.get(i)));
+    CHECK(relativeRms(out, ref) < 4e-3);
+  }
+  cuGraphExecDestroy(exec);
+  cuGraphDestroy(graph);
+  cuStreamDestroy(stream);
+}
+
+TEST_CASE("GEMM 4096^3 throughput", "[gpu][bench]") {
+  const int64_t s = 4096;
+  HostTensor a(rt::DType::BF16, {s, s});
+  a.randomize(rng());
+  DeviceTensor da(a), db(a), dc(HostTensor(rt::DType::F32, {s, s}));
+  rt::Kernel &gemm = loadKernel("gemm_bf16_f32", "gemm");
+  rt::Arg args[] = {da.arg(), db.arg(), dc.arg()};
+  CUevent start, stop;
+  TLC_CU(cuEventCreate(&start, 0));
+  TLC_CU(cuEventCreate(&stop, 0));
+  std::vector<float> times;
+  for (int i = 0; i < 23; ++i) {
+    TLC_CU(cuEventRecord(start, nullptr));
+    REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
+    TLC_CU(cuEventRecord(stop, nullptr));
+    TLC_CU(cuEventSynchronize(stop));
+    float ms;
+    TLC_CU(cuEventElapsedTime(&ms, start, stop));
+    if (i >= 3)
+      times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  double ms = times[times.size() / 2];
+  std::printf("BENCH gemm bf16->f32 4096^3: %.3f ms, %.1f TFLOP/s (median "
+              "of %zu)\n",
+              ms, 2.0 * s * s * s / (ms * 1e-3) / 1e12, times.size());
+  cuEventDestroy(start);
+  cuEventDestroy(stop);
+}
