@@ -16,6 +16,6 @@ for program in tlc-gpu-tests tlc-runtime-gpu-tests tlc-embed-example; do
   fi
 done
 cp -r "$build/gpu-kernels" "$bundle/gpu-kernels"
-[[ -d $build/runtime-gpu-kernels ]] && cp -r "$build/runtime-gpu-kernels" "$bundle/bin/"
+[[ -d $build/bin/runtime-gpu-kernels ]] && cp -r "$build/bin/runtime-gpu-kernels" "$bundle/bin/"
 [[ -f $build/lib/libtlc_runtime.so ]] && cp "$build/lib/libtlc_runtime.so" "$bundle/bin/"
 echo "bundle: $(du -sh "$bundle" | cut -f1) in .bundle/ (carry it: carry=[\".bundle\"])"

@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# The main job: compile every kernel in kernels/ as far as the compiler goes
-# today (the tile dialect) and print one line per kernel.
+# The main job: compile every kernel in kernels/ to PTX (sm_90a) and report,
+# per kernel, registers, spills and shared memory from ptxas -v; on a machine
+# with a GPU, also run the GPU tests (examples against CPU references, with
+# timings).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${1:-$root/build}
 "$root/tools/dev/setup.sh" "$build"
+ptxas=${CUDA_HOME:-/usr/local/cuda}/bin/ptxas
 out=$build/kernels
 status=0
+printf '%-34s %-14s %8s %6s %10s %10s %8s\n' file kernel compile regs spill_B smem_B stack_B
 while IFS= read -r -d '' file; do
   rel=${file#"$root"/}
-  dest=$out/${rel%.tl}.mlir
-  mkdir -p "$(dirname "$dest")"
-  if "$build/bin/tlc" "$file" --emit tile -o "$dest" 2>"$dest.err"; then
-    grep -oE 'func\.func @[A-Za-z_0-9]+' "$dest" | sed 's/func.func @//' |
-      while read -r kernel; do
-        ops=$(awk "/func.func @$kernel\\(/,/^  }/" "$dest" | grep -c ' = \| tile\.\| scf\.' || true)
-        printf '%-36s %-16s tile IR, %4d lines  -> %s\n' "$rel" "$kernel" "$ops" "${dest#"$root"/}"
-      done
-  else
-    printf '%-36s FAILED\n' "$rel"
-    cat "$dest.err"
+  dest=$out/${rel%.tl}
+  mkdir -p "$dest"
+  start=$(date +%s%N)
+  if ! "$build/bin/tlc" "$file" --emit ptx -o "$dest" 2>"$dest/errors.txt"; then
+    printf '%-34s FAILED\n' "$rel"
+    cat "$dest/errors.txt"
     status=1
+    continue
   fi
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  for ptx in "$dest"/*.ptx; do
+    kernel=$(basename "$ptx" .ptx)
+    info=$("$ptxas" -arch=sm_90a -v "$ptx" -o /dev/null 2>&1) || {
+      printf '%-34s %-14s ptxas FAILED\n' "$rel" "$kernel"; echo "$info"; status=1; continue; }
+    regs=$(grep -oE 'Used [0-9]+ registers' <<<"$info" | grep -oE '[0-9]+')
+    spill=$(grep -oE '[0-9]+ bytes spill stores' <<<"$info" | grep -oE '^[0-9]+')
+    stack=$(grep -oE '[0-9]+ bytes stack frame' <<<"$info" | grep -oE '^[0-9]+')
+    smem=$(grep -oE '"dynamic_shared_bytes": [0-9]+' "$dest/$kernel.json" | grep -oE '[0-9]+$')
+    printf '%-34s %-14s %6sms %6s %10s %10s %8s\n' "$rel" "$kernel" "$ms" "$regs" "$spill" "$smem" "$stack"
+  done
 done < <(find "$root/kernels" -name '*.tl' -print0 | sort -z)
+
+if ldconfig -p | grep -q 'libcuda.so.1 ' && command -v nvidia-smi >/dev/null; then
+  echo "== GPU: examples against CPU references"
+  "$build/bin/tlc-gpu-tests" || status=1
+else
+  echo "(no GPU here: the GPU tests and timings run on the GPU box via tools/dev/gpu-bundle.sh + gpu-run.sh)"
+fi
 exit $status

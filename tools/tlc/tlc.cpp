@@ -10,12 +10,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Codegen/CudaEmitter.h"
+#include "tlc/Driver/Compiler.h"
 #include "tlc/Frontend/MLIRGen.h"
 #include "tlc/Frontend/Parser.h"
-#include "tlc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
@@ -73,6 +74,11 @@ cl::opt<std::string> printIrAfter(
     cl::value_desc("pass"), cl::cat(tlcCategory));
 cl::opt<bool> timing("timing", cl::desc("Report the time of each stage"),
                      cl::cat(tlcCategory));
+cl::opt<std::string> jitCache(
+    "jit-cache",
+    cl::desc("Compile --kernel through the run-time JIT and its on-disk "
+             "cache in this directory; write NAME.ptx/.json to -o DIR"),
+    cl::value_desc("dir"), cl::cat(tlcCategory));
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tlc") << message << "\n";
@@ -122,8 +128,32 @@ int main(int argc, char **argv) {
   auto fileOrErr = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (std::error_code ec = fileOrErr.getError())
     return fail("cannot read '" + inputFile + "': " + ec.message());
-  std::string sourceHash =
-      llvm::utohexstr(llvm::xxh3_64bits((*fileOrErr)->getBuffer()));
+  if (!jitCache.empty()) {
+    if (kernelName.empty() || outputPath.empty())
+      return fail("--jit-cache needs --kernel NAME and -o DIR");
+    tlc::JitRequest request;
+    request.source = (*fileOrErr)->getBuffer().str();
+    request.filename = inputFile;
+    request.kernel = kernelName;
+    request.defines.assign(defines.begin(), defines.end());
+    request.codegen.arch = arch;
+    llvm::Expected<tlc::JitResult> result =
+        tlc::jitCompile(request, jitCache);
+    if (!result) {
+      llvm::errs() << llvm::toString(result.takeError()) << "\n";
+      return 1;
+    }
+    llvm::outs() << "cache " << (result->cacheHit ? "hit" : "miss") << ": "
+                 << result->cachePath << "\n";
+    llvm::sys::fs::create_directories(outputPath);
+    llvm::SmallString<256> base(outputPath);
+    llvm::sys::path::append(base, kernelName.getValue());
+    return writeFile((base + ".ptx").str(), result->ptx) &&
+                   writeFile((base + ".json").str(), result->metadata)
+               ? 0
+               : 1;
+  }
+
   llvm::SourceMgr sourceMgr;
   unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr),
                                              llvm::SMLoc());
@@ -167,7 +197,7 @@ int main(int argc, char **argv) {
   mlir::PassManager pm(&context);
   mlir::TimingScope passTimer = rootTimer.nest("passes");
   pm.enableTiming(passTimer);
-  pm.nest<mlir::func::FuncOp>().addPass(tlc::createInferLayoutsPass());
+  tlc::addLoweringPasses(pm);
   if (!printIrAfter.empty()) {
     std::string wanted = printIrAfter;
     context.disableMultithreading();
@@ -201,15 +231,8 @@ int main(int argc, char **argv) {
   }
 
   for (tlc::KernelArtifact &artifact : *artifacts) {
-    llvm::json::Object &meta = artifact.metadata;
-    meta["source_hash"] = sourceHash;
-    meta["compiler_version"] = TLC_VERSION;
-    meta["nvrtc_version"] = tlc::nvrtcVersion();
-    llvm::json::Array defineList;
-    for (const std::string &d : defines)
-      defineList.push_back(d);
-    meta["compile_options"] =
-        llvm::json::Object{{"defines", std::move(defineList)}, {"arch", arch}};
+    tlc::stampMetadata(artifact, sourceMgr.getMemoryBuffer(id)->getBuffer(),
+                       options.defines, codegen);
     if (emitKind == EmitKind::Meta && outputPath.empty())
       continue;
     mlir::TimingScope nvrtcTimer = rootTimer.nest("NVRTC " + artifact.name);
