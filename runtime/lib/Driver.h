@@ -28,7 +28,10 @@ namespace tlc::rt::detail {
   X(cuModuleUnload)                                                            \
   X(cuModuleGetFunction)                                                       \
   X(cuFuncSetAttribute)                                                        \
-  X(cuLaunchKernelEx)
+  X(cuLaunchKernelEx)                                                          \
+  X(cuMemAlloc)                                                                \
+  X(cuMemFree)                                                                 \
+  X(cuMemcpyHtoDAsync)
 
 struct Driver {
 #define TLC_DECLARE(name) decltype(&::name) name = nullptr;

@@ -28,6 +28,14 @@ if [[ -x $bundle/bin/tlc-embed-example ]]; then
   (( PIPESTATUS[0] == 0 )) || status=1
 fi
 
+if ls "$root"/.whl/*.whl >/dev/null 2>&1; then
+  echo "== anchor: FLA chunk_gated_delta_rule_fwd"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+    --upgrade --target /tmp/site "$root"/.whl/*.whl >/dev/null 2>&1
+  PYTHONPATH=/tmp/site python3 "$root/tools/dev/bench_fla_gdn.py" 8192 8 32 128 \
+    2>&1 | tee "$out/fla-gdn.log"
+fi
+
 echo "== anchor: torch.matmul"
 python3 "$root/tools/dev/bench_torch_matmul.py" 2>&1 | tee "$out/torch-matmul.log"
 exit $status

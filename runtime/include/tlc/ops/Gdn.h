@@ -1,0 +1,103 @@
+//===- Gdn.h - Gated DeltaNet forward: host logic --------------*- C++ -*-===//
+//
+// The host side of GDN chunked prefill (docs/kernels/gdn.md): argument
+// checks, chunk indices for packed sequences, buffers between kernels and
+// the launch order of kernels/gdn/gdn_fwd.tl. Kernels run through a backend:
+// the CUDA runtime (GPU) or the CPU interpreter (tests, CI), so the same
+// host logic is tested without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TLC_OPS_GDN_H
+#define TLC_OPS_GDN_H
+
+#include "tlc/runtime/Runtime.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tlc::ops {
+
+/// Where GDN's kernels run. Tensors are rt::TensorRefs whose `data` means
+/// what the backend says (device pointers for CUDA).
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// Contiguous storage of the given shape; contents undefined.
+  virtual rt::Expected<rt::TensorRef> allocate(rt::DType dtype,
+                                               std::vector<int64_t> shape) = 0;
+  virtual void release(const rt::TensorRef &tensor) = 0;
+  /// Copies `count` int32 values from the host into `dst`.
+  virtual rt::Status upload(const rt::TensorRef &dst, const int32_t *values,
+                            size_t count) = 0;
+  /// Launches `kernel` of kernels/gdn/gdn_fwd.tl instantiated with
+  /// `constants` (each "NAME=VALUE", as for tlc -D).
+  virtual rt::Status launch(std::string_view kernel,
+                            const std::vector<std::string> &constants,
+                            std::vector<rt::Arg> args) = 0;
+};
+
+struct ForwardOptions {
+  /// Defaults to K^-1/2 when not set.
+  std::optional<float> scale;
+  bool outputFinalState = false;
+};
+
+struct ForwardResult {
+  rt::TensorRef o;          // [B, T, H_v, V], dtype of v
+  rt::TensorRef finalState; // [N, H_v, K, V] f32 (data null unless asked)
+};
+
+/// o, final_state = GDN(q, k, v, g, beta) with FLA's conventions:
+/// q, k [B, T, H_qk, K]; v [B, T, H_v, V]; g, beta [B, T, H_v] f32;
+/// initial_state [N, H_v, K, V] f32 (optional: data == nullptr for none);
+/// cu_seqlens (host, N+1 offsets) packs N sequences along T when B == 1.
+/// The caller releases the results with backend.release().
+rt::Expected<ForwardResult> forward(Backend &backend, const rt::TensorRef &q,
+                                    const rt::TensorRef &k,
+                                    const rt::TensorRef &v,
+                                    const rt::TensorRef &g,
+                                    const rt::TensorRef &beta,
+                                    const rt::TensorRef &initialState,
+                                    const std::vector<int32_t> *cuSeqlens,
+                                    const ForwardOptions &options);
+
+/// For packed sequences: (sequence, chunk in sequence) for every chunk of
+/// `chunk` tokens, and the index of each sequence's first chunk.
+struct ChunkPlan {
+  std::vector<int32_t> chunkIndices; // 2 per chunk
+  std::vector<int32_t> chunkOffsets; // 1 per sequence
+  int64_t numChunks = 0;
+};
+ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk);
+
+/// The CUDA backend: kernels compiled ahead of time by tlc into
+/// `kernelDir/<variant>/<kernel>.ptx` (see gdnVariantName), device memory
+/// from cuMemAlloc, launches on `stream`.
+class CudaBackend : public Backend {
+public:
+  CudaBackend(std::string kernelDir, CUstream stream = nullptr)
+      : kernelDir(std::move(kernelDir)), stream(stream) {}
+  ~CudaBackend() override;
+  rt::Expected<rt::TensorRef> allocate(rt::DType dtype,
+                                       std::vector<int64_t> shape) override;
+  void release(const rt::TensorRef &tensor) override;
+  rt::Status upload(const rt::TensorRef &dst, const int32_t *values,
+                    size_t count) override;
+  rt::Status launch(std::string_view kernel,
+                    const std::vector<std::string> &constants,
+                    std::vector<rt::Arg> args) override;
+
+private:
+  std::string kernelDir;
+  CUstream stream;
+};
+
+/// The folder name of a compiled variant: constants joined with '_', e.g.
+/// "K=128_V=128_DT=bf16" -> "K128_V128_DTbf16".
+std::string gdnVariantName(const std::vector<std::string> &constants);
+
+} // namespace tlc::ops
+
+#endif // TLC_OPS_GDN_H

@@ -1,0 +1,67 @@
+//===- CudaBackend.cpp - GDN's kernels on the GPU -------------------------===//
+
+#include "tlc/ops/Gdn.h"
+
+#include "../lib/Driver.h"
+
+using namespace tlc;
+using namespace tlc::ops;
+
+CudaBackend::~CudaBackend() = default;
+
+rt::Expected<rt::TensorRef> CudaBackend::allocate(rt::DType dtype,
+                                                  std::vector<int64_t> shape) {
+  rt::Expected<const rt::detail::Driver *> driver = rt::detail::driver();
+  if (!driver)
+    return driver.status();
+  size_t count = 1;
+  for (int64_t d : shape)
+    count *= size_t(d);
+  CUdeviceptr ptr = 0;
+  // At least one element, so that empty tensors still get a valid pointer.
+  if (CUresult r = (*driver)->cuMemAlloc(
+          &ptr, std::max<size_t>(count, 1) * rt::dtypeSize(dtype));
+      r != CUDA_SUCCESS)
+    return rt::detail::driverError(**driver, r, "cuMemAlloc");
+  rt::TensorRef t;
+  t.data = reinterpret_cast<void *>(ptr);
+  t.dtype = dtype;
+  t.rank = int(shape.size());
+  int64_t stride = 1;
+  for (int d = t.rank - 1; d >= 0; --d) {
+    t.shape[d] = shape[d];
+    t.strides[d] = stride;
+    stride *= shape[d];
+  }
+  return t;
+}
+
+void CudaBackend::release(const rt::TensorRef &tensor) {
+  if (auto driver = rt::detail::driver(); driver && tensor.data)
+    (*driver)->cuMemFree(reinterpret_cast<CUdeviceptr>(tensor.data));
+}
+
+rt::Status CudaBackend::upload(const rt::TensorRef &dst, const int32_t *values,
+                               size_t count) {
+  rt::Expected<const rt::detail::Driver *> driver = rt::detail::driver();
+  if (!driver)
+    return driver.status();
+  if (CUresult r = (*driver)->cuMemcpyHtoDAsync(
+          reinterpret_cast<CUdeviceptr>(dst.data), values,
+          count * sizeof(int32_t), stream);
+      r != CUDA_SUCCESS)
+    return rt::detail::driverError(**driver, r, "cuMemcpyHtoDAsync");
+  return rt::Status();
+}
+
+rt::Status CudaBackend::launch(std::string_view kernel,
+                               const std::vector<std::string> &constants,
+                               std::vector<rt::Arg> args) {
+  std::string path = kernelDir + "/" + gdnVariantName(constants) + "/" +
+                     std::string(kernel) + ".ptx";
+  rt::Expected<rt::Module *> module = rt::ModuleCache::get(path);
+  if (!module)
+    return module.status();
+  return (*module)->kernel().launch(
+      stream, rt::Span<const rt::Arg>(args.data(), args.size()));
+}
