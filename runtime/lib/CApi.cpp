@@ -7,6 +7,7 @@
 
 #include "tlc/runtime/Runtime.h"
 #include "tlc/runtime/tlc_runtime.h"
+#include "tlc/ops/Gdn.h"
 
 #include <fmt/format.h>
 
@@ -99,6 +100,73 @@ Status convertArgs(const KernelInfo &info, const tlc_arg *args, int nargs,
       std::memcpy(&arg.value, &a.scalar, sizeof(a.scalar));
     }
   }
+  return {};
+}
+
+/// A C tensor argument as a TensorRef; `name` is for messages.
+Status tensorFromC(const tlc_arg &a, const char *name, TensorRef &out) {
+  if (a.kind != TLC_ARG_TENSOR || a.dtype < 0 || a.dtype > TLC_DTYPE_BOOL ||
+      a.rank < 0 || a.rank > kMaxRank)
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: GDN argument '{}' is not a valid "
+                                     "tensor (kind {}, dtype {}, rank {})",
+                                     name, a.kind, a.dtype, a.rank));
+  out.data = a.data;
+  out.dtype = DType(a.dtype);
+  out.rank = a.rank;
+  std::memcpy(out.shape, a.shape, sizeof(a.shape));
+  std::memcpy(out.strides, a.strides, sizeof(a.strides));
+  return {};
+}
+
+/// Converts and checks the GDN arguments.
+struct GdnCall {
+  TensorRef q, k, v, g, beta, h0, cu, indices, offsets, o, ht;
+  tlc::ops::Dims dims;
+};
+Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
+  if (!args)
+    return nullArgument("the GDN arguments");
+  std::pair<const tlc_arg *, TensorRef *> fields[] = {
+      {&args->q, &call.q},           {&args->k, &call.k},
+      {&args->v, &call.v},           {&args->g, &call.g},
+      {&args->beta, &call.beta},     {&args->cu_seqlens, &call.cu},
+      {&args->chunk_indices, &call.indices},
+      {&args->chunk_offsets, &call.offsets}, {&args->o, &call.o}};
+  const char *names[] = {"q",  "k",          "v",             "g",
+                         "beta", "cu_seqlens", "chunk_indices",
+                         "chunk_offsets", "o"};
+  for (size_t i = 0; i < std::size(fields); ++i)
+    if (Status s = tensorFromC(*fields[i].first, names[i], *fields[i].second);
+        !s.ok())
+      return s;
+  if (args->initial_state.data)
+    if (Status s = tensorFromC(args->initial_state, "initial_state", call.h0);
+        !s.ok())
+      return s;
+  if (args->final_state.data)
+    if (Status s = tensorFromC(args->final_state, "final_state", call.ht);
+        !s.ok())
+      return s;
+  if (call.cu.rank != 1 || call.indices.rank != 2 || call.offsets.rank != 1)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "tlc: GDN: cu_seqlens must be [N+1], chunk_indices "
+                         "[NT, 2] and chunk_offsets [N]");
+  // A dense batch is passed with cu_seqlens too; view it as packed.
+  int64_t numSeqs = call.cu.shape[0] - 1;
+  TensorRef q = call.q, k = call.k, v = call.v, g = call.g, beta = call.beta;
+  for (TensorRef *t : {&q, &k, &v, &g, &beta}) {
+    t->shape[1] *= t->shape[0];
+    t->shape[0] = 1;
+  }
+  Expected<tlc::ops::Dims> dims = tlc::ops::checkInputs(
+      q, k, v, g, beta, call.h0, numSeqs, /*cuSeqlens=*/nullptr);
+  if (!dims)
+    return dims.status();
+  call.dims = *dims;
+  call.dims.batch = call.q.shape[0];
+  call.dims.tokens = call.q.shape[1];
+  call.dims.numChunks = call.indices.shape[0];
   return {};
 }
 
@@ -203,5 +271,42 @@ void tlc_kernel_info_free(tlc_kernel_info *info) {
 }
 
 const char *tlc_last_error(void) { return lastError.c_str(); }
+
+tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
+                                   size_t *bytes) {
+  return guarded([&] {
+    GdnCall call;
+    if (!bytes)
+      return nullArgument("the output pointer");
+    if (Status s = gdnFromC(args, call); !s.ok())
+      return s;
+    *bytes = tlc::ops::Workspace::bytes(call.dims);
+    return Status();
+  });
+}
+
+tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
+                           const tlc_gdn_forward_args *args) {
+  return guarded([&] {
+    GdnCall call;
+    if (!kernel_dir)
+      return nullArgument("the kernel folder");
+    if (Status s = gdnFromC(args, call); !s.ok())
+      return s;
+    size_t need = tlc::ops::Workspace::bytes(call.dims);
+    if (!args->workspace || args->workspace_bytes < need)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN needs a workspace of {} "
+                                       "bytes, got {} at {}",
+                                       need, args->workspace_bytes,
+                                       fmt::ptr(args->workspace)));
+    tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
+    return tlc::ops::launchForward(
+        backend, call.dims, call.q, call.k, call.v, call.g, call.beta,
+        call.h0, call.cu, call.indices, call.offsets,
+        tlc::ops::Workspace::carve(call.dims, args->workspace), args->scale,
+        call.o, call.ht);
+  });
+}
 
 } // extern "C"

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace tlc;
@@ -90,38 +91,45 @@ ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
   return plan;
 }
 
-rt::Expected<ForwardResult>
-tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
-                  const rt::TensorRef &k, const rt::TensorRef &v,
-                  const rt::TensorRef &g, const rt::TensorRef &beta,
-                  const rt::TensorRef &initialState,
-                  const std::vector<int32_t> *cuSeqlens,
-                  const ForwardOptions &options) {
-  // Shapes and dtypes.
+rt::Expected<Dims> tlc::ops::checkInputs(
+    const rt::TensorRef &q, const rt::TensorRef &k, const rt::TensorRef &v,
+    const rt::TensorRef &g, const rt::TensorRef &beta,
+    const rt::TensorRef &initialState, int64_t numSeqs,
+    const int32_t *cuSeqlens) {
   if (q.rank != 4)
     return invalid("q must be [B, T, H_qk, K], got rank " +
                    std::to_string(q.rank) + " " + shapeString(q));
   if (v.rank != 4)
     return invalid("v must be [B, T, H_v, V], got " + shapeString(v));
-  const int64_t batch = q.shape[0], tokens = q.shape[1], hqk = q.shape[2],
-                headK = q.shape[3], hv = v.shape[2], headV = v.shape[3];
-  if (headK != 64 && headK != 128)
+  Dims dims;
+  dims.batch = q.shape[0];
+  dims.tokens = q.shape[1];
+  dims.hqk = q.shape[2];
+  dims.headK = q.shape[3];
+  dims.hv = v.shape[2];
+  dims.headV = v.shape[3];
+  dims.dtype = q.dtype;
+  if (dims.headK != 64 && dims.headK != 128)
     return invalid(fmt::format("the head dimension K must be 64 or 128, got "
                                "{}",
-                               headK));
-  if (headV != headK)
-    return invalid(fmt::format("V must equal K ({}), got {}", headK, headV));
+                               dims.headK));
+  if (dims.headV != dims.headK)
+    return invalid(
+        fmt::format("V must equal K ({}), got {}", dims.headK, dims.headV));
   for (Status s :
-       {expectShape("k", k, {batch, tokens, hqk, headK}, "[B, T, H_qk, K]"),
-        expectShape("v", v, {batch, tokens, hv, headV}, "[B, T, H_v, V]"),
-        expectShape("g", g, {batch, tokens, hv}, "[B, T, H_v]"),
-        expectShape("beta", beta, {batch, tokens, hv}, "[B, T, H_v]")})
+       {expectShape("k", k, {dims.batch, dims.tokens, dims.hqk, dims.headK},
+                    "[B, T, H_qk, K]"),
+        expectShape("v", v, {dims.batch, dims.tokens, dims.hv, dims.headV},
+                    "[B, T, H_v, V]"),
+        expectShape("g", g, {dims.batch, dims.tokens, dims.hv}, "[B, T, H_v]"),
+        expectShape("beta", beta, {dims.batch, dims.tokens, dims.hv},
+                    "[B, T, H_v]")})
     if (!s.ok())
       return s;
-  if (hv % hqk)
+  if (dims.hv % dims.hqk)
     return invalid(fmt::format("H_v ({}) must be a multiple of H_qk ({}) "
                                "(grouped value attention)",
-                               hv, hqk));
+                               dims.hv, dims.hqk));
   if (q.dtype != k.dtype || q.dtype != v.dtype)
     return invalid(fmt::format("q, k and v must share a dtype, got {}, {}, {}",
                                rt::dtypeName(q.dtype), rt::dtypeName(k.dtype),
@@ -134,52 +142,180 @@ tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
     return invalid(fmt::format("g and beta must be f32, got {} and {}",
                                rt::dtypeName(g.dtype),
                                rt::dtypeName(beta.dtype)));
-  for (auto [name, t] : {std::pair<const char *, const rt::TensorRef *>{"q", &q},
-                         {"k", &k}, {"v", &v}, {"g", &g}, {"beta", &beta}})
+  for (auto [name, t] :
+       {std::pair<const char *, const rt::TensorRef *>{"q", &q}, {"k", &k},
+        {"v", &v}, {"g", &g}, {"beta", &beta}})
     if (Status s = expectContiguous(name, *t); !s.ok())
       return s;
 
-  // Sequences.
-  std::vector<int32_t> offsets;
-  if (cuSeqlens) {
-    if (batch != 1)
+  if (numSeqs >= 0) {
+    if (dims.batch != 1)
       return invalid(fmt::format("with cu_seqlens, B must be 1 (sequences "
                                  "are packed along T), got B = {}",
-                                 batch));
-    offsets = *cuSeqlens;
-    if (offsets.size() < 2 || offsets.front() != 0 ||
-        offsets.back() != tokens)
+                                 dims.batch));
+    if (numSeqs < 1)
+      return invalid("cu_seqlens must hold at least one sequence (N+1 >= 2 "
+                     "offsets)");
+    if (cuSeqlens && (cuSeqlens[0] != 0 || cuSeqlens[numSeqs] != dims.tokens))
       return invalid(fmt::format("cu_seqlens must start at 0 and end at T = "
-                                 "{} with at least one sequence",
-                                 tokens));
-    for (size_t i = 1; i < offsets.size(); ++i)
-      if (offsets[i] < offsets[i - 1])
+                                 "{}, got {} ... {}",
+                                 dims.tokens, cuSeqlens[0],
+                                 cuSeqlens[numSeqs]));
+    for (int64_t i = 1; cuSeqlens && i <= numSeqs; ++i)
+      if (cuSeqlens[i] < cuSeqlens[i - 1])
         return invalid(fmt::format("cu_seqlens must be non-decreasing, but "
                                    "cu_seqlens[{}] = {} < cu_seqlens[{}] = {}",
-                                   i, offsets[i], i - 1, offsets[i - 1]));
+                                   i, cuSeqlens[i], i - 1, cuSeqlens[i - 1]));
+    dims.numSeqs = numSeqs;
   } else {
-    for (int64_t b = 0; b <= batch; ++b)
-      offsets.push_back(int32_t(b * tokens));
+    dims.numSeqs = dims.batch;
   }
-  const int64_t numSeqs = int64_t(offsets.size()) - 1;
-  const bool useH0 = initialState.data != nullptr;
-  if (useH0) {
+  if (initialState.data) {
     if (Status s = expectShape("initial_state", initialState,
-                               {numSeqs, hv, headK, headV},
+                               {dims.numSeqs, dims.hv, dims.headK, dims.headV},
                                "[N, H_v, K, V]");
         !s.ok())
       return s;
     if (initialState.dtype != DType::F32)
       return invalid("initial_state must be f32");
   }
-  const float scale =
-      options.scale ? *options.scale : 1.f / std::sqrt(float(headK));
+  return dims;
+}
 
+static rt::TensorRef contiguous(DType dtype, std::vector<int64_t> shape,
+                                void *data) {
+  rt::TensorRef t;
+  t.data = data;
+  t.dtype = dtype;
+  t.rank = int(shape.size());
+  int64_t stride = 1;
+  for (int d = t.rank - 1; d >= 0; --d) {
+    t.shape[d] = shape[d];
+    t.strides[d] = stride;
+    stride *= shape[d];
+  }
+  return t;
+}
+
+namespace {
+/// The workspace's tensors, in order: gcum, w, u, v_new, states.
+std::vector<std::pair<DType, std::vector<int64_t>>>
+workspaceTensors(const Dims &d) {
+  int64_t t = d.batch * d.tokens, chunks = std::max<int64_t>(d.numChunks, 1);
+  return {{DType::F32, {1, t, d.hv}},
+          {d.dtype, {1, t, d.hv, d.headK}},
+          {d.dtype, {1, t, d.hv, d.headV}},
+          {d.dtype, {1, t, d.hv, d.headV}},
+          {d.dtype, {chunks, d.hv, d.headK, d.headV}}};
+}
+size_t tensorBytes(DType dtype, const std::vector<int64_t> &shape) {
+  size_t n = rt::dtypeSize(dtype);
+  for (int64_t e : shape)
+    n *= size_t(e);
+  return (n + 255) / 256 * 256;
+}
+} // namespace
+
+size_t Workspace::bytes(const Dims &dims) {
+  size_t total = 0;
+  for (auto &[dtype, shape] : workspaceTensors(dims))
+    total += tensorBytes(dtype, shape);
+  return total;
+}
+
+Workspace Workspace::carve(const Dims &dims, void *base) {
+  rt::TensorRef parts[5];
+  char *next = static_cast<char *>(base);
+  int i = 0;
+  for (auto &[dtype, shape] : workspaceTensors(dims)) {
+    parts[i++] = contiguous(dtype, shape, next);
+    next += tensorBytes(dtype, shape);
+  }
+  return Workspace{parts[0], parts[1], parts[2], parts[3], parts[4]};
+}
+
+rt::Status tlc::ops::launchForward(
+    Backend &backend, const Dims &dims, const rt::TensorRef &q,
+    const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
+    const rt::TensorRef &beta, const rt::TensorRef &initialState,
+    const rt::TensorRef &cuSeqlens, const rt::TensorRef &chunkIndices,
+    const rt::TensorRef &chunkOffsets, const Workspace &ws, float scale,
+    const rt::TensorRef &o, const rt::TensorRef &finalState) {
+  if (!dims.numChunks)
+    return Status();
+  using rt::Arg;
+  rt::TensorRef qp = packed(q), kp = packed(k), vp = packed(v),
+                gp = packed(g), bp = packed(beta), op = packed(o);
+  const bool useH0 = initialState.data != nullptr;
+  const bool storeHt = finalState.data != nullptr;
+  std::string kc = "K=" + std::to_string(dims.headK);
+  std::string vc = "V=" + std::to_string(dims.headV);
+  std::string dc = std::string("DT=") + dtypeConstant(dims.dtype);
+  // h0 and ht are parameters of every state kernel; a missing one is a
+  // zero-stride stand-in (one element of real memory), which the kernel never
+  // touches without USE_H0 / STORE_HT.
+  rt::TensorRef stand = contiguous(
+      DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV},
+      ws.gcum.data);
+  std::fill(stand.strides, stand.strides + stand.rank, 0);
+  rt::TensorRef h0 = useH0 ? initialState : stand;
+  rt::TensorRef ht = storeHt ? finalState : stand;
+  if (Status s = backend.launch("gdn_cumsum", {},
+                                {Arg::tensor(gp), Arg::tensor(ws.gcum),
+                                 Arg::tensor(cuSeqlens),
+                                 Arg::tensor(chunkIndices)});
+      !s.ok())
+    return s;
+  if (Status s = backend.launch(
+          "gdn_prepare", {kc, vc, dc},
+          {Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(bp),
+           Arg::tensor(ws.gcum), Arg::tensor(ws.w), Arg::tensor(ws.u),
+           Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
+      !s.ok())
+    return s;
+  if (Status s = backend.launch(
+          "gdn_state",
+          {kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False",
+           storeHt ? "STORE_HT=True" : "STORE_HT=False"},
+          {Arg::tensor(kp), Arg::tensor(ws.w), Arg::tensor(ws.u),
+           Arg::tensor(ws.gcum), Arg::tensor(ws.states), Arg::tensor(ws.vNew),
+           Arg::tensor(h0), Arg::tensor(ht), Arg::tensor(cuSeqlens),
+           Arg::tensor(chunkOffsets)});
+      !s.ok())
+    return s;
+  return backend.launch(
+      "gdn_output", {kc, vc, dc},
+      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.vNew),
+       Arg::tensor(ws.gcum), Arg::tensor(ws.states), Arg::tensor(op),
+       Arg::f32(scale), Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
+}
+
+rt::Expected<ForwardResult>
+tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
+                  const rt::TensorRef &k, const rt::TensorRef &v,
+                  const rt::TensorRef &g, const rt::TensorRef &beta,
+                  const rt::TensorRef &initialState,
+                  const std::vector<int32_t> *cuSeqlens,
+                  const ForwardOptions &options) {
+  rt::Expected<Dims> checked = checkInputs(
+      q, k, v, g, beta, initialState,
+      cuSeqlens ? int64_t(cuSeqlens->size()) - 1 : -1,
+      cuSeqlens ? cuSeqlens->data() : nullptr);
+  if (!checked)
+    return checked.status();
+  Dims dims = *checked;
+  std::vector<int32_t> offsets;
+  if (cuSeqlens)
+    offsets = *cuSeqlens;
+  else
+    for (int64_t b = 0; b <= dims.batch; ++b)
+      offsets.push_back(int32_t(b * dims.tokens));
   ChunkPlan plan = planChunks(offsets, kChunk);
-  const int64_t totalTokens = batch * tokens;
-  const DType dt = q.dtype;
+  dims.numChunks = plan.numChunks;
+  const float scale =
+      options.scale ? *options.scale : 1.f / std::sqrt(float(dims.headK));
 
-  // Intermediates, released on every exit path.
+  // Everything but the results is released on every exit path.
   std::vector<rt::TensorRef> owned;
   struct Releaser {
     Backend &backend;
@@ -189,38 +325,41 @@ tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
         backend.release(t);
     }
   } releaser{backend, owned};
-  auto make = [&](DType dtype, std::vector<int64_t> shape)
-      -> rt::Expected<rt::TensorRef> {
+  auto make = [&](DType dtype, std::vector<int64_t> shape,
+                  bool keep = false) -> rt::Expected<rt::TensorRef> {
     rt::Expected<rt::TensorRef> t = backend.allocate(dtype, std::move(shape));
-    if (t)
+    if (t && !keep)
       owned.push_back(*t);
     return t;
   };
-  rt::Expected<rt::TensorRef> cu = make(DType::I32, {numSeqs + 1});
+  rt::Expected<rt::TensorRef> cu = make(DType::I32, {dims.numSeqs + 1});
   rt::Expected<rt::TensorRef> indices =
       make(DType::I32, {std::max<int64_t>(plan.numChunks, 1), 2});
-  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {numSeqs});
-  rt::Expected<rt::TensorRef> gcum = make(DType::F32, {1, totalTokens, hv});
-  rt::Expected<rt::TensorRef> w = make(dt, {1, totalTokens, hv, headK});
-  rt::Expected<rt::TensorRef> u = make(dt, {1, totalTokens, hv, headV});
-  rt::Expected<rt::TensorRef> vNew = make(dt, {1, totalTokens, hv, headV});
-  rt::Expected<rt::TensorRef> states =
-      make(dt, {std::max<int64_t>(plan.numChunks, 1), hv, headK, headV});
-  for (auto *t : {&cu, &indices, &chunkOffsets, &gcum, &w, &u, &vNew, &states})
+  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {dims.numSeqs});
+  rt::Expected<rt::TensorRef> workspace =
+      make(DType::I8, {int64_t(Workspace::bytes(dims))});
+  for (auto *t : {&cu, &indices, &chunkOffsets, &workspace})
     if (!*t)
       return t->status();
-  rt::Expected<rt::TensorRef> o = backend.allocate(dt, {batch, tokens, hv, headV});
+  rt::Expected<rt::TensorRef> o =
+      make(dims.dtype, {dims.batch, dims.tokens, dims.hv, dims.headV}, true);
   if (!o)
     return o.status();
-  rt::Expected<rt::TensorRef> ht =
-      backend.allocate(DType::F32, {numSeqs, hv, headK, headV});
-  if (!ht) {
-    backend.release(*o);
-    return ht.status();
+  ForwardResult result;
+  result.o = *o;
+  if (options.outputFinalState) {
+    rt::Expected<rt::TensorRef> ht = make(
+        DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV}, true);
+    if (!ht) {
+      backend.release(*o);
+      return ht.status();
+    }
+    result.finalState = *ht;
   }
   auto fail = [&](Status s) -> rt::Expected<ForwardResult> {
-    backend.release(*o);
-    backend.release(*ht);
+    backend.release(result.o);
+    if (result.finalState.data)
+      backend.release(result.finalState);
     return s;
   };
   if (Status s = backend.upload(*cu, offsets.data(), offsets.size()); !s.ok())
@@ -235,58 +374,14 @@ tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
                                 plan.chunkOffsets.size());
       !s.ok())
     return fail(s);
-
-  if (plan.numChunks) {
-    rt::TensorRef qp = packed(q), kp = packed(k), vp = packed(v),
-                  gp = packed(g), bp = packed(beta), op = packed(*o);
-    rt::TensorRef chunkList = *indices;
-    chunkList.shape[0] = plan.numChunks;
-    std::string kc = "K=" + std::to_string(headK);
-    std::string vc = "V=" + std::to_string(headV);
-    std::string dc = std::string("DT=") + dtypeConstant(dt);
-    using rt::Arg;
-    if (Status s = backend.launch("gdn_cumsum", {},
-                                  {Arg::tensor(gp), Arg::tensor(*gcum),
-                                   Arg::tensor(*cu), Arg::tensor(chunkList)});
-        !s.ok())
-      return fail(s);
-    if (Status s = backend.launch(
-            "gdn_prepare", {kc, vc, dc},
-            {Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(bp),
-             Arg::tensor(*gcum), Arg::tensor(*w), Arg::tensor(*u),
-             Arg::tensor(*cu), Arg::tensor(chunkList)});
-        !s.ok())
-      return fail(s);
-    rt::TensorRef h0 = useH0 ? initialState : *ht;
-    rt::TensorRef stateList = *states;
-    stateList.shape[0] = plan.numChunks;
-    if (Status s = backend.launch(
-            "gdn_state",
-            {kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False",
-             options.outputFinalState ? "STORE_HT=True" : "STORE_HT=False"},
-            {Arg::tensor(kp), Arg::tensor(*w), Arg::tensor(*u),
-             Arg::tensor(*gcum), Arg::tensor(stateList), Arg::tensor(*vNew),
-             Arg::tensor(h0), Arg::tensor(*ht), Arg::tensor(*cu),
-             Arg::tensor(*chunkOffsets)});
-        !s.ok())
-      return fail(s);
-    if (Status s = backend.launch(
-            "gdn_output", {kc, vc, dc},
-            {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(*vNew),
-             Arg::tensor(*gcum), Arg::tensor(stateList), Arg::tensor(op),
-             Arg::f32(scale), Arg::tensor(*cu), Arg::tensor(chunkList)});
-        !s.ok())
-      return fail(s);
-  }
-
-  ForwardResult result;
-  result.o = *o;
-  if (options.outputFinalState) {
-    result.finalState = *ht;
-  } else {
-    backend.release(*ht);
-    result.finalState = rt::TensorRef();
-  }
+  rt::TensorRef chunkList = *indices;
+  chunkList.shape[0] = std::max<int64_t>(plan.numChunks, 1);
+  Workspace ws = Workspace::carve(dims, workspace->data);
+  if (Status s = launchForward(backend, dims, q, k, v, g, beta, initialState,
+                               *cu, chunkList, *chunkOffsets, ws, scale,
+                               result.o, result.finalState);
+      !s.ok())
+    return fail(s);
   return result;
 }
 

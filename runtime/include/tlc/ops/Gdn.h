@@ -63,6 +63,46 @@ rt::Expected<ForwardResult> forward(Backend &backend, const rt::TensorRef &q,
                                     const std::vector<int32_t> *cuSeqlens,
                                     const ForwardOptions &options);
 
+/// The problem's sizes, from checked arguments.
+struct Dims {
+  int64_t batch = 0, tokens = 0, hqk = 0, hv = 0, headK = 0, headV = 0;
+  int64_t numSeqs = 0, numChunks = 0;
+  rt::DType dtype = rt::DType::BF16;
+};
+
+/// Intermediate tensors between the kernels, carved from one workspace.
+struct Workspace {
+  rt::TensorRef gcum, w, u, vNew, states;
+  /// Bytes of workspace for `dims` (256-byte aligned pieces).
+  static size_t bytes(const Dims &dims);
+  static Workspace carve(const Dims &dims, void *base);
+};
+
+/// Checks q, k, v, g, beta, the initial state (data == nullptr: none) and
+/// returns the sizes (`numChunks` left 0). `numSeqs` < 0 means a dense
+/// batch; otherwise B must be 1 and, when `cuSeqlens` (host, numSeqs + 1
+/// offsets) is given, its contents are checked too.
+rt::Expected<Dims> checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
+                               const rt::TensorRef &v, const rt::TensorRef &g,
+                               const rt::TensorRef &beta,
+                               const rt::TensorRef &initialState,
+                               int64_t numSeqs, const int32_t *cuSeqlens);
+
+/// Launches the four kernels on memory the caller provides: no allocation
+/// and no host copy, so a CUDA backend call can be captured in a graph.
+/// `cuSeqlens` [N+1], `chunkIndices` [NT, 2], `chunkOffsets` [N] are int32
+/// device tensors; `finalState.data == nullptr` skips the final state.
+rt::Status launchForward(Backend &backend, const Dims &dims,
+                         const rt::TensorRef &q, const rt::TensorRef &k,
+                         const rt::TensorRef &v, const rt::TensorRef &g,
+                         const rt::TensorRef &beta,
+                         const rt::TensorRef &initialState,
+                         const rt::TensorRef &cuSeqlens,
+                         const rt::TensorRef &chunkIndices,
+                         const rt::TensorRef &chunkOffsets,
+                         const Workspace &workspace, float scale,
+                         const rt::TensorRef &o, const rt::TensorRef &finalState);
+
 /// For packed sequences: (sequence, chunk in sequence) for every chunk of
 /// `chunk` tokens, and the index of each sequence's first chunk.
 struct ChunkPlan {

@@ -98,6 +98,31 @@ TLC_API tlc_status tlc_check_args(const tlc_kernel_info *info,
                                   uint32_t grid[3]);
 TLC_API void tlc_kernel_info_free(tlc_kernel_info *info); /* NULL is fine */
 
+/* Gated DeltaNet forward (docs/kernels/gdn.md) with caller-provided memory:
+ * nothing is allocated or copied from the host, so the call can be captured
+ * in a CUDA graph. Tensors use FLA's conventions; index tensors are int32 on
+ * the device: cu_seqlens [N+1] (a dense batch passes [0, T, 2T, ...] with q
+ * etc. of batch B: the kernels view them as packed), chunk_indices [NT, 2]
+ * and chunk_offsets [N] as tlc::ops::planChunks makes them. */
+typedef struct tlc_gdn_forward_args {
+  tlc_arg q, k, v, g, beta;
+  tlc_arg initial_state; /* [N, H_v, K, V] f32; data NULL: none */
+  tlc_arg cu_seqlens, chunk_indices, chunk_offsets;
+  tlc_arg o;           /* [B, T, H_v, V], dtype of v */
+  tlc_arg final_state; /* [N, H_v, K, V] f32; data NULL: not computed */
+  void *workspace;     /* device memory of tlc_gdn_workspace_bytes() */
+  size_t workspace_bytes;
+  float scale;
+} tlc_gdn_forward_args;
+
+/* Workspace the call needs (from the shapes of q, v and chunk_indices). */
+TLC_API tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
+                                           size_t *bytes);
+/* Launches the GDN kernels compiled into `kernel_dir` (one folder per
+ * instantiation) on `stream` (a CUstream). */
+TLC_API tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
+                                   const tlc_gdn_forward_args *args);
+
 /* The message of the last failed call on this thread ("" if none). */
 TLC_API const char *tlc_last_error(void);
 
