@@ -21,6 +21,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -102,6 +103,35 @@ std::string mismatch(const HostTensor &got, const std::vector<double> &want,
 /// float arithmetic, as the kernels compute in f32.
 double f32(double x) { return double(float(x)); }
 
+/// op(A) (m x k) @ op(B) (k x n) in double, where op transposes a matrix
+/// stored transposed (A as k x m, B as n x k).
+std::vector<double> matmul(const HostTensor &a, bool transposeA,
+                           const HostTensor &b, bool transposeB, int64_t m,
+                           int64_t n, int64_t k) {
+  std::vector<double> c(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t l = 0; l < k; ++l)
+        c[i * n + j] += a.data[transposeA ? l * m + i : i * k + l] *
+                        b.data[transposeB ? j * k + l : l * n + j];
+  return c;
+}
+
+/// The softmax of every row of the m x n matrix `x`, in double.
+std::vector<double> softmaxRows(const std::vector<double> &x, int64_t m,
+                                int64_t n) {
+  std::vector<double> y(m * n);
+  for (int64_t i = 0; i < m; ++i) {
+    const double *row = x.data() + i * n;
+    double mx = *std::max_element(row, row + n), sum = 0;
+    for (int64_t j = 0; j < n; ++j)
+      sum += std::exp(row[j] - mx);
+    for (int64_t j = 0; j < n; ++j)
+      y[i * n + j] = std::exp(row[j] - mx) / sum;
+  }
+  return y;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -157,15 +187,9 @@ TEST_CASE("gemm matches a naive reference (ragged, transposed)", "[interp]") {
       rng);
   HostTensor c = makeTensor(DType::F32, {m, n}, -5.0);
   REQUIRE(p.run("mm", {&a, &b, &c}));
-  std::vector<double> want(m * n);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t l = 0; l < k; ++l)
-        sum += a.data[ta ? l * m + i : i * k + l] *
-               b.data[tb ? j * k + l : l * n + j];
-      want[i * n + j] = f32(sum);
-    }
+  std::vector<double> want = matmul(a, ta, b, tb, m, n, k);
+  for (double &x : want)
+    x = f32(x);
   CHECK(mismatch(c, want, 1e-6, 1e-6) == "");
 }
 
@@ -192,14 +216,9 @@ kernel clr[BM=16, BN=16, BK=32](A: Tensor[(M, K), f32], B: Tensor[(K, N), f32],
   HostTensor b = randomTensor(DType::F32, {k, n}, rng);
   HostTensor c = makeTensor(DType::F32, {m, n});
   REQUIRE(p.run("clr", {&a, &b, &c}));
-  std::vector<double> want(m * n);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t l = 0; l < k; ++l)
-        sum += a.data[i * k + l] * b.data[l * n + j];
-      want[i * n + j] = f32(f32(sum) + sum);
-    }
+  std::vector<double> want = matmul(a, false, b, false, m, n, k);
+  for (double &x : want)
+    x = f32(f32(x) + x);
   CHECK(mismatch(c, want, 1e-6, 1e-6) == "");
 }
 
@@ -250,6 +269,43 @@ kernel whole[BN=8](X: Tensor[(N,), f32], Y: Tensor[(N,), f32]):
       CHECK(mismatch(y, want) == "");
     }
   }
+}
+
+TEST_CASE("views with dropped dimensions of a 4-D tensor", "[interp]") {
+  Program p(R"(
+kernel scale_chunks[BT=64, D=128, DT=bf16, BD=D // 2](
+        Q: Tensor[(B, T, H, D), DT], O: Tensor[(B, T, H, D), f32],
+        Bias: Tensor[(H, 16), f32], scale: f32, n_chunks: i32):
+    with Kernel(n_chunks, H, B, threads=256) as (c, h, b):
+        q = alloc_fragment((BT, BD), f32)
+        t0 = c * BT
+        copy(Q[b, t0:t0 + BT, h, 0:BD], q)
+        for i, j in Parallel(BT, BD):
+            q[i, j] = q[i, j] * scale + Bias[h, j % 16]
+        copy(q, O[b, t0:t0 + BT, h, 0:BD])
+)",
+            {"BT=16", "D=32"});
+  INFO(p.compileErrors);
+  REQUIRE(p.module);
+  const int64_t b = 2, t = 40, h = 3, d = 32, bd = 16;
+  std::mt19937 rng(16);
+  HostTensor q = randomTensor(DType::BF16, {b, t, h, d}, rng);
+  HostTensor o = makeTensor(DType::F32, {b, t, h, d}, -1.0);
+  HostTensor bias = randomTensor(DType::F32, {h, 16}, rng);
+  const double scale = 0.3;
+  REQUIRE(p.run("scale_chunks", {&q, &o, &bias, Scalar{DType::F32, scale},
+                                 Scalar{DType::I32, 3}}));
+  std::vector<double> want(o.data.size());
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t ti = 0; ti < t; ++ti)
+      for (int64_t hi = 0; hi < h; ++hi)
+        for (int64_t di = 0; di < d; ++di) {
+          int64_t at = ((bi * t + ti) * h + hi) * d + di;
+          want[at] = di < bd ? f32(f32(q.data[at] * f32(scale)) +
+                                   bias.data[hi * 16 + di % 16])
+                             : -1.0;
+        }
+  CHECK(mismatch(o, want) == "");
 }
 
 TEST_CASE("reduce sum, max and min, with and without clear", "[interp]") {
@@ -396,11 +452,9 @@ kernel splitk[BM=8, BN=8, BK=4, SPLIT=3](
   HostTensor b = randomTensor(DType::F16, {n, k}, rng);
   HostTensor c = makeTensor(DType::F32, {m, n}, 1.0);
   REQUIRE(p.run("splitk", {&a, &b, &c}));
-  std::vector<double> want(m * n, 1.0);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t l = 0; l < k; ++l)
-        want[i * n + j] += a.data[i * k + l] * b.data[j * k + l];
+  std::vector<double> want = matmul(a, false, b, true, m, n, k);
+  for (double &x : want)
+    x += 1.0;
   CHECK(mismatch(c, want, 1e-5, 1e-6) == "");
 }
 
@@ -434,16 +488,7 @@ kernel sm[BM=4, BN=16](X: Tensor[(M, N), f32], Y: Tensor[(M, N), f32]):
   HostTensor x = randomTensor(DType::F32, {m, n}, rng, -4, 4);
   HostTensor y = makeTensor(DType::F32, {m, n});
   REQUIRE(p.run("sm", {&x, &y}));
-  std::vector<double> want(m * n);
-  for (int64_t i = 0; i < m; ++i) {
-    double mx = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < n; ++j)
-      mx = std::max(mx, x.data[i * n + j]);
-    for (int64_t j = 0; j < n; ++j)
-      sum += std::exp(x.data[i * n + j] - mx);
-    for (int64_t j = 0; j < n; ++j)
-      want[i * n + j] = std::exp(x.data[i * n + j] - mx) / sum;
-  }
+  std::vector<double> want = softmaxRows(x.data, m, n);
   CHECK(mismatch(y, want, 1e-5) == "");
 }
 
@@ -822,14 +867,9 @@ TEST_CASE("example: gemm", "[interp][examples]") {
   HostTensor b = randomTensor(DType::BF16, {k, n}, rng);
   HostTensor c = makeTensor(out, {m, n});
   REQUIRE(p.run("gemm", {&a, &b, &c}));
-  std::vector<double> want(m * n);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t l = 0; l < k; ++l)
-        sum += a.data[i * k + l] * b.data[l * n + j];
-      want[i * n + j] = roundTo(out, sum);
-    }
+  std::vector<double> want = matmul(a, false, b, false, m, n, k);
+  for (double &x : want)
+    x = roundTo(out, x);
   CHECK(mismatch(c, want, out == DType::F32 ? 1e-6 : 1e-2, 1e-6) == "");
 }
 
@@ -909,16 +949,7 @@ TEST_CASE("example: softmax", "[interp][examples]") {
   HostTensor x = randomTensor(DType::BF16, {m, n}, rng, -4, 4);
   HostTensor y = makeTensor(DType::BF16, {m, n});
   REQUIRE(p.run("softmax", {&x, &y}));
-  std::vector<double> want(m * n);
-  for (int64_t i = 0; i < m; ++i) {
-    double mx = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < n; ++j)
-      mx = std::max(mx, x.data[i * n + j]);
-    for (int64_t j = 0; j < n; ++j)
-      sum += std::exp(x.data[i * n + j] - mx);
-    for (int64_t j = 0; j < n; ++j)
-      want[i * n + j] = std::exp(x.data[i * n + j] - mx) / sum;
-  }
+  std::vector<double> want = softmaxRows(x.data, m, n);
   CHECK(mismatch(y, want, 1e-2, 1e-6) == "");
 }
 
