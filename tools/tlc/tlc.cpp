@@ -13,6 +13,9 @@
 #include "tlc/Driver/Compiler.h"
 #include "tlc/Frontend/MLIRGen.h"
 #include "tlc/Frontend/Parser.h"
+#include "tlc/Interpreter/Interpreter.h"
+#include "tlc/Interpreter/Npy.h"
+#include "tlc/Dialect/Tile/TileDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +34,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/xxhash.h"
+
+#include <map>
+#include <random>
 
 namespace cl = llvm::cl;
 
@@ -80,9 +86,218 @@ cl::opt<std::string> jitCache(
              "cache in this directory; write NAME.ptx/.json to -o DIR"),
     cl::value_desc("dir"), cl::cat(tlcCategory));
 
+// `tlc run --interpret FILE.tl ...`: run a kernel on the CPU interpreter.
+cl::SubCommand runCommand("run", "Run a kernel in the CPU interpreter");
+cl::opt<std::string> runFile(cl::Positional, cl::desc("<input .tl file>"),
+                             cl::Required, cl::sub(runCommand));
+cl::opt<bool> runInterpret("interpret",
+                           cl::desc("Run on the CPU interpreter (required: "
+                                    "the only executor of `tlc run` today)"),
+                           cl::sub(runCommand));
+cl::opt<std::string> runKernel("kernel", cl::desc("The kernel to run"),
+                               cl::value_desc("name"), cl::sub(runCommand));
+cl::list<std::string> runDefines("D", cl::Prefix,
+                                 cl::desc("Compile-time parameter override"),
+                                 cl::value_desc("NAME=VALUE"),
+                                 cl::sub(runCommand));
+cl::list<std::string>
+    runInputs("input", cl::desc("A tensor argument from a .npy file"),
+              cl::value_desc("NAME=FILE.npy"), cl::sub(runCommand));
+cl::list<std::string> runDims(
+    "dim", cl::desc("A symbolic dimension, for tensors generated from --seed"),
+    cl::value_desc("NAME=N"), cl::sub(runCommand));
+cl::list<std::string> runScalars("scalar", cl::desc("A scalar argument"),
+                                 cl::value_desc("NAME=VALUE"),
+                                 cl::sub(runCommand));
+cl::opt<uint64_t> runSeed("seed",
+                          cl::desc("Seed of generated inputs (uniform in "
+                                   "[-1, 1); integers in [0, 8))"),
+                          cl::init(0), cl::sub(runCommand));
+cl::opt<std::string> runOut("o",
+                            cl::desc("Directory receiving every tensor "
+                                     "argument as NAME.npy after the run"),
+                            cl::value_desc("dir"), cl::sub(runCommand));
+
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tlc") << message << "\n";
   return 1;
+}
+
+std::optional<std::pair<std::string, std::string>>
+splitAssignment(llvm::StringRef text) {
+  auto [name, value] = text.split('=');
+  if (name.empty() || value.empty() || !text.contains('='))
+    return std::nullopt;
+  return std::make_pair(name.str(), value.str());
+}
+
+int runInterpreter() {
+  namespace interp = tlc::interp;
+  if (!runInterpret)
+    return fail("tlc run needs --interpret (the CPU interpreter is the only "
+                "executor of tlc run; GPU programs use the runtime)");
+  auto fileOrErr = llvm::MemoryBuffer::getFile(runFile);
+  if (std::error_code ec = fileOrErr.getError())
+    return fail("cannot read '" + runFile + "': " + ec.message());
+  llvm::SourceMgr sourceMgr;
+  unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr),
+                                             llvm::SMLoc());
+  tlc::Diagnostics diags(sourceMgr, llvm::errs());
+  std::optional<tlc::ast::Module> ast =
+      tlc::parseModule(sourceMgr.getMemoryBuffer(id)->getBuffer(), diags);
+  if (!ast)
+    return 1;
+  std::string kernel = runKernel;
+  if (kernel.empty()) {
+    if (ast->kernels.size() != 1)
+      return fail("this file defines several kernels; choose one with "
+                  "--kernel");
+    kernel = ast->kernels.front()->name;
+  }
+  mlir::MLIRContext context;
+  tlc::FrontendOptions options;
+  options.kernelName = kernel;
+  options.defines.assign(runDefines.begin(), runDefines.end());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      tlc::buildTileModule(context, *ast, options, diags);
+  if (!module)
+    return 1;
+  auto func = module->lookupSymbol<mlir::func::FuncOp>(kernel);
+
+  std::map<std::string, std::string> inputs, scalars;
+  std::map<std::string, int64_t> dims;
+  for (auto [list, what] :
+       {std::pair{&runInputs, "--input"}, {&runScalars, "--scalar"},
+        {&runDims, "--dim"}}) {
+    for (const std::string &entry : *list) {
+      auto kv = splitAssignment(entry);
+      if (!kv)
+        return fail(std::string(what) + " expects NAME=VALUE, got '" + entry +
+                    "'");
+      if (list == &runDims) {
+        int64_t n;
+        if (llvm::StringRef(kv->second).getAsInteger(10, n) || n < 0)
+          return fail("--dim " + kv->first + ": '" + kv->second +
+                      "' is not a size");
+        dims[kv->first] = n;
+      } else {
+        (list == &runInputs ? inputs : scalars)[kv->first] = kv->second;
+      }
+    }
+  }
+
+  // Tensors from files first: they bind symbolic dimensions.
+  unsigned numArgs = func.getNumArguments();
+  std::vector<std::string> names(numArgs);
+  std::vector<interp::HostTensor> tensors(numArgs);
+  auto dtypeOf = [](mlir::Type t) {
+    if (t.isBF16())
+      return interp::DType::BF16;
+    if (t.isF16())
+      return interp::DType::F16;
+    if (t.isF64())
+      return interp::DType::F64;
+    if (t.isInteger(8))
+      return interp::DType::I8;
+    if (t.isInteger(32))
+      return interp::DType::I32;
+    if (t.isInteger(64))
+      return interp::DType::I64;
+    if (t.isInteger(1))
+      return interp::DType::Bool;
+    return interp::DType::F32;
+  };
+  for (unsigned i = 0; i < numArgs; ++i) {
+    names[i] = func.getArgAttrOfType<mlir::StringAttr>(
+                       i, tlc::tile::TileDialect::getParamNameAttrName())
+                   .getValue()
+                   .str();
+    auto type = llvm::dyn_cast<tlc::tile::BufferType>(func.getArgumentTypes()[i]);
+    if (!type || !inputs.count(names[i]))
+      continue;
+    tensors[i].dtype = dtypeOf(type.getElementType());
+    if (llvm::Error e = interp::readNpy(inputs[names[i]], tensors[i]))
+      return fail(llvm::toString(std::move(e)));
+    auto dimNames = func.getArgAttrOfType<mlir::ArrayAttr>(
+        i, tlc::tile::TileDialect::getDimsAttrName());
+    if (int64_t(tensors[i].shape.size()) != type.getRank())
+      return fail("--input " + names[i] + ": the kernel expects rank " +
+                  std::to_string(type.getRank()) + ", the file has rank " +
+                  std::to_string(tensors[i].shape.size()));
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      dims.try_emplace(
+          llvm::cast<mlir::StringAttr>(dimNames[d]).getValue().str(),
+          tensors[i].shape[d]);
+    inputs.erase(names[i]);
+  }
+  if (!inputs.empty())
+    return fail("--input " + inputs.begin()->first +
+                ": the kernel has no tensor parameter of that name");
+
+  std::mt19937_64 rng(runSeed);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  std::vector<interp::KernelArg> args;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    mlir::Type t = func.getArgumentTypes()[i];
+    if (auto type = llvm::dyn_cast<tlc::tile::BufferType>(t)) {
+      interp::HostTensor &tensor = tensors[i];
+      if (tensor.shape.empty() && type.getRank() > 0) {
+        auto dimNames = func.getArgAttrOfType<mlir::ArrayAttr>(
+            i, tlc::tile::TileDialect::getDimsAttrName());
+        tensor.dtype = dtypeOf(type.getElementType());
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          std::string dim =
+              llvm::cast<mlir::StringAttr>(dimNames[d]).getValue().str();
+          int64_t extent = type.getShape()[d];
+          if (mlir::ShapedType::isDynamic(extent)) {
+            if (!dims.count(dim))
+              return fail("tensor '" + names[i] + "': dimension '" + dim +
+                          "' is unknown; give --dim " + dim +
+                          "=N or --input " + names[i] + "=FILE.npy");
+            extent = dims[dim];
+          }
+          tensor.shape.push_back(extent);
+        }
+        tensor.data.resize(tensor.numElements());
+        bool integer = tensor.dtype == interp::DType::I32 ||
+                       tensor.dtype == interp::DType::I64 ||
+                       tensor.dtype == interp::DType::I8;
+        for (double &v : tensor.data)
+          v = integer ? double(rng() % 8) : uniform(rng);
+      }
+      args.push_back(&tensor);
+      continue;
+    }
+    double value = uniform(rng);
+    if (scalars.count(names[i]) &&
+        llvm::StringRef(scalars[names[i]]).getAsDouble(value))
+      return fail("--scalar " + names[i] + ": '" + scalars[names[i]] +
+                  "' is not a number");
+    scalars.erase(names[i]);
+    args.push_back(interp::Scalar{dtypeOf(t), value});
+  }
+  if (!scalars.empty())
+    return fail("--scalar " + scalars.begin()->first +
+                ": the kernel has no scalar parameter of that name");
+
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+  if (mlir::failed(interp::runKernel(*module, kernel, args)))
+    return 1;
+  if (!runOut.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(runOut))
+      return fail("cannot create '" + runOut + "': " + ec.message());
+    for (unsigned i = 0; i < numArgs; ++i) {
+      if (tensors[i].shape.empty() && tensors[i].data.empty())
+        continue;
+      llvm::SmallString<256> path(runOut);
+      llvm::sys::path::append(path, names[i] + ".npy");
+      if (llvm::Error e = interp::writeNpy(path, tensors[i]))
+        return fail(llvm::toString(std::move(e)));
+      llvm::outs() << names[i] << " -> " << path << "\n";
+    }
+  }
+  llvm::outs() << "ran " << kernel << " in the interpreter\n";
+  return 0;
 }
 
 bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
@@ -118,6 +333,8 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(tlcCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "tlc: the tile-language kernel compiler\n");
+  if (runCommand)
+    return runInterpreter();
   if (arch != "sm_90a" && arch != "sm_80")
     return fail("--arch must be sm_90a or sm_80, not '" + arch + "'");
 
