@@ -93,6 +93,9 @@ template <> struct Zero<f16> {
 template <i64... Dims> struct Shape {
   static constexpr int kRank = sizeof...(Dims);
   static constexpr i64 kNumel = (Dims * ... * 1);
+  static constexpr i64 kDims[sizeof...(Dims) + 1] = {Dims..., 1};
+  /// The innermost extent.
+  static constexpr i64 kLast = kRank > 0 ? kDims[kRank > 0 ? kRank - 1 : 0] : 1;
   static __device__ __forceinline__ void unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
     constexpr i64 dims[] = {Dims..., 1};
 #pragma unroll
@@ -214,11 +217,84 @@ template <int M, int N, int WM, int WN> struct MmaLayout {
 // Copies
 //===----------------------------------------------------------------------===//
 
-/// All threads of the block copy a static-shape box element by element.
+template <class V> struct ViewTraits {
+  static constexpr bool kGlobal = false, kShared = false;
+};
+template <class T, int R> struct ViewTraits<GView<T, R>> {
+  static constexpr bool kGlobal = true, kShared = false;
+  typedef T Element;
+};
+template <class T, int R> struct ViewTraits<SView<T, R>> {
+  static constexpr bool kGlobal = false, kShared = true;
+  typedef T Element;
+};
+template <class A, class B> struct SameType {
+  static constexpr bool value = false;
+};
+template <class A> struct SameType<A, A> {
+  static constexpr bool value = true;
+};
+
+/// Copies one 16-byte vector along the innermost dimension starting at
+/// `idx` when it is wholly in bounds and aligned; returns false otherwise.
+template <int R, class T, class Src, class Dst>
+__device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
+                                           const i64 (&idx)[R]) {
+  constexpr i64 kVec = 16 / sizeof(T);
+  i64 last[R];
+#pragma unroll
+  for (int d = 0; d < R; ++d)
+    last[d] = idx[d];
+  last[R - 1] += kVec - 1;
+  if constexpr (ViewTraits<Src>::kGlobal) {
+    if (!src.inBounds(last))
+      return false;
+  } else {
+    if (!dst.inBounds(last))
+      return false;
+  }
+  const T *from = src.ptr + src.offset(idx);
+  T *to = dst.ptr + dst.offset(idx);
+  if ((reinterpret_cast<unsigned long long>(from) |
+       reinterpret_cast<unsigned long long>(to)) % 16)
+    return false;
+  *reinterpret_cast<uint4 *>(to) = *reinterpret_cast<const uint4 *>(from);
+  return true;
+}
+
+/// All threads of the block copy a static-shape box. Global <-> shared
+/// copies of one dtype move 16-byte vectors along the innermost dimension
+/// where it is contiguous, aligned and in bounds; other elements go one by
+/// one (with the ragged-edge guards).
 template <class S, class DstT, class Src, class Dst>
 __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
+  constexpr int kRank = S::kRank > 0 ? S::kRank : 1;
+  if constexpr (S::kRank > 0 &&
+                ViewTraits<Src>::kGlobal + ViewTraits<Dst>::kGlobal == 1 &&
+                ViewTraits<Src>::kShared + ViewTraits<Dst>::kShared == 1) {
+    typedef typename ViewTraits<Src>::Element T;
+    constexpr i64 kVec = 16 / sizeof(T);
+    if constexpr (SameType<T, typename ViewTraits<Dst>::Element>::value &&
+                  SameType<T, DstT>::value && kVec > 1 &&
+                  S::kLast % kVec == 0) {
+      if (src.stride[kRank - 1] == 1 && dst.stride[kRank - 1] == 1) {
+        for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += blockDim.x) {
+          i64 idx[kRank];
+          S::unravel(v * kVec, idx);
+          if (copyVector<kRank, T>(src, dst, idx))
+            continue;
+          for (i64 e = 0; e < kVec; ++e) {
+            i64 one[kRank];
+            S::unravel(v * kVec + e, one);
+            dst.store(one, src.load(one));
+          }
+        }
+        return;
+      }
+    }
+  }
   for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
-    i64 idx[S::kRank > 0 ? S::kRank : 1];
+    i64 idx[kRank];
     S::unravel(lin, idx);
     dst.store(idx, cvt<DstT>(src.load(idx)));
   }
@@ -366,15 +442,6 @@ __device__ __forceinline__ void cumsumScratch(float *buf) {
 // GEMM on tensor cores (mma.sync m16n8k16, bf16/f16 in, f32 accumulate)
 //===----------------------------------------------------------------------===//
 
-template <class T> struct MmaName;
-
-__device__ __forceinline__ unsigned pack2(bf16 lo, bf16 hi) {
-  return unsigned(__bfloat16_as_ushort(lo)) | (unsigned(__bfloat16_as_ushort(hi)) << 16);
-}
-__device__ __forceinline__ unsigned pack2(f16 lo, f16 hi) {
-  return unsigned(__half_as_ushort(lo)) | (unsigned(__half_as_ushort(hi)) << 16);
-}
-
 __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                                          const unsigned (&b)[2], bf16) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
@@ -390,36 +457,64 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+/// ldmatrix: 8x8 b16 matrices from shared memory, one row address per lane.
+__device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *p) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+__device__ __forceinline__ void ldmatrixX4Trans(unsigned (&r)[4], const void *p) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+__device__ __forceinline__ void ldmatrixX2(unsigned (&r)[2], const void *p) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(a));
+}
+__device__ __forceinline__ void ldmatrixX2Trans(unsigned (&r)[2], const void *p) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(a));
+}
+
 /// acc (MmaLayout<M, N, WM, WN>) += op(A) * op(B), with A and B row-major
 /// in shared memory: A is M x K (K x M when TransA), B is K x N (N x K when
-/// TransB).
+/// TransB). Operand fragments come from ldmatrix (transposing where the
+/// storage order differs from what mma.sync wants); rows are 16-byte
+/// aligned because K, M and N are multiples of 8.
 template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB, class T>
 __device__ __forceinline__ void gemmShared(const T *A, const T *B,
                                            float (&acc)[MmaLayout<M, N, WM, WN>::kRegs]) {
   typedef MmaLayout<M, N, WM, WN> L;
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   int wm = warp / WN, wn = warp % WN;
-  int g = lane / 4, t = lane % 4;
-  auto a = [&](int m, int k) { return TransA ? A[k * M + m] : A[m * K + k]; };
-  auto b = [&](int k, int n) { return TransB ? B[n * K + k] : B[k * N + n]; };
   for (int k0 = 0; k0 < K; k0 += 16) {
     unsigned bf[L::kTilesN][2];
 #pragma unroll
     for (int nt = 0; nt < L::kTilesN; ++nt) {
-      int n = wn * L::kWarpN + nt * 8 + g;
-      bf[nt][0] = pack2(b(k0 + t * 2, n), b(k0 + t * 2 + 1, n));
-      bf[nt][1] = pack2(b(k0 + t * 2 + 8, n), b(k0 + t * 2 + 9, n));
+      int n0 = wn * L::kWarpN + nt * 8;
+      if (TransB)
+        ldmatrixX2(bf[nt], &B[(n0 + lane % 8) * K + k0 + ((lane / 8) % 2) * 8]);
+      else
+        ldmatrixX2Trans(bf[nt], &B[(k0 + lane % 16) * N + n0]);
     }
 #pragma unroll
     for (int mt = 0; mt < L::kTilesM; ++mt) {
-      int m = wm * L::kWarpM + mt * 16 + g;
+      int m0 = wm * L::kWarpM + mt * 16;
       unsigned af[4];
-      af[0] = pack2(a(m, k0 + t * 2), a(m, k0 + t * 2 + 1));
-      af[1] = pack2(a(m + 8, k0 + t * 2), a(m + 8, k0 + t * 2 + 1));
-      af[2] = pack2(a(m, k0 + t * 2 + 8), a(m, k0 + t * 2 + 9));
-      af[3] = pack2(a(m + 8, k0 + t * 2 + 8), a(m + 8, k0 + t * 2 + 9));
-  #pragma unroll
-    for (int nt = 0; nt < L::kTilesN; ++nt) {
+      if (TransA)
+        ldmatrixX4Trans(af, &A[(k0 + lane % 8 + (lane / 16) * 8) * M + m0 +
+                               ((lane / 8) % 2) * 8]);
+      else
+        ldmatrixX4(af, &A[(m0 + lane % 16) * K + k0 + (lane / 16) * 8]);
+#pragma unroll
+      for (int nt = 0; nt < L::kTilesN; ++nt) {
         float *d = &acc[(mt * L::kTilesN + nt) * 4];
         mma16816(*reinterpret_cast<float(*)[4]>(d), af, bf[nt], T());
       }
