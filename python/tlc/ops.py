@@ -1,0 +1,410 @@
+"""Operators built from tlc kernels.
+
+``chunk_gated_delta_rule``: the Gated DeltaNet forward (chunked prefill)
+with FLA's tensor conventions (docs/kernels/gdn.md), on kernels compiled
+ahead of time (``<kernels>/gdn/<variant>/``) and launched through the C ABI
+``tlc_gdn_forward`` on caller-provided memory: one call allocates o, the
+final state and a workspace with torch (so they come from PyTorch's caching
+allocator, and from the graph's pool under CUDA-graph capture) and launches
+four kernels on torch's current stream, without host synchronisation.
+"""
+
+import collections
+import ctypes as C
+import os
+import threading
+import weakref
+from pathlib import Path
+
+from . import _lib
+from .errors import ArgumentError, Error, NotFoundError
+from .kernel import (device_guard, dtype_name, fill_tensor_arg, get_torch,
+                     kernels_dir, stream_handle)
+
+__all__ = ["chunk_gated_delta_rule", "chunk_gated_delta_rule_into",
+           "plan_chunks", "ChunkPlan", "CHUNK"]
+
+CHUNK = 64
+
+GRAD_MESSAGE = ("tlc: the GDN backward is not available yet; call with "
+                "tensors that do not require grad (e.g. under torch.no_grad())")
+
+ChunkPlan = collections.namedtuple(
+    "ChunkPlan", ["chunk_indices", "chunk_offsets", "num_chunks"])
+ChunkPlan.__doc__ = """Chunks of packed sequences: ``chunk_indices`` lists
+(sequence, chunk within the sequence) for every chunk of every sequence, in
+order; ``chunk_offsets[n]`` is the index of sequence n's first chunk."""
+
+
+def plan_chunks(cu_seqlens, chunk=CHUNK):
+    """The chunk plan of packed sequences with offsets `cu_seqlens` (a list
+    of N+1 ints), as tlc::ops::planChunks makes it: for each sequence n,
+    chunks c = 0, 1, ... while c * chunk < its length."""
+    indices, offsets = [], []
+    for n in range(len(cu_seqlens) - 1):
+        offsets.append(len(indices))
+        length = int(cu_seqlens[n + 1]) - int(cu_seqlens[n])
+        c = 0
+        while c * chunk < length:
+            indices.append((n, c))
+            c += 1
+    return ChunkPlan(indices, offsets, len(indices))
+
+
+def check_cu_seqlens(values, tokens):
+    """Raises ArgumentError unless `values` are valid offsets of packed
+    sequences covering `tokens` tokens."""
+    if len(values) < 2:
+        raise ArgumentError(
+            "tlc: GDN: cu_seqlens must hold at least one sequence (N+1 >= 2 "
+            f"offsets), got {len(values)} value(s)")
+    if values[0] != 0 or values[-1] != tokens:
+        raise ArgumentError(
+            f"tlc: GDN: cu_seqlens must start at 0 and end at T = {tokens}, "
+            f"got {values[0]} ... {values[-1]}")
+    for i in range(1, len(values)):
+        if values[i] < values[i - 1]:
+            raise ArgumentError(
+                f"tlc: GDN: cu_seqlens must be non-decreasing, but "
+                f"cu_seqlens[{i}] = {values[i]} < cu_seqlens[{i - 1}] = "
+                f"{values[i - 1]}")
+    if values[-1] >= 1 << 31:
+        raise ArgumentError(
+            f"tlc: GDN: T = {values[-1]} does not fit in int32 offsets")
+
+
+# ---------------------------------------------------------------------------
+# Chunk plans on the device, cached by content (and by cu_seqlens tensor)
+
+class _DevicePlan:
+    """int32 device tensors for one cu_seqlens content."""
+
+    __slots__ = ("cu", "chunk_indices", "chunk_offsets", "num_seqs",
+                 "num_chunks", "device")
+
+    def __init__(self, torch, values, device):
+        plan = plan_chunks(values)
+        self.num_seqs = len(values) - 1
+        self.num_chunks = plan.num_chunks
+        self.device = device
+        i32 = torch.int32
+        self.cu = torch.tensor(values, dtype=i32, device=device)
+        flat = [x for pair in plan.chunk_indices for x in pair]
+        self.chunk_indices = torch.tensor(flat, dtype=i32,
+                                          device=device).view(-1, 2)
+        self.chunk_offsets = torch.tensor(plan.chunk_offsets, dtype=i32,
+                                          device=device)
+
+
+_PLAN_CACHE_SIZE = 256
+_plans = collections.OrderedDict()  # (kind, content, device) -> _DevicePlan
+_plans_by_tensor = {}  # id(cu_seqlens) -> (weakref, version, ptr, plan)
+_plan_lock = threading.Lock()
+
+
+def _remember(key, plan):
+    with _plan_lock:
+        _plans[key] = plan
+        _plans.move_to_end(key)
+        while len(_plans) > _PLAN_CACHE_SIZE:
+            _plans.popitem(last=False)
+
+
+def _cached(key):
+    plan = _plans.get(key)
+    if plan is not None:
+        with _plan_lock:
+            if key in _plans:
+                _plans.move_to_end(key)
+    return plan
+
+
+def _forget(key, ref):
+    with _plan_lock:
+        entry = _plans_by_tensor.get(key)
+        if entry is not None and entry[0] is ref:
+            del _plans_by_tensor[key]
+
+
+def _device_key(device):
+    return (device.type, device.index)
+
+
+def _capturing(torch):
+    try:
+        return torch.cuda.is_current_stream_capturing()
+    except Exception:  # older torch / no CUDA
+        return False
+
+
+def _plan_for(torch, cu_seqlens, batch, tokens, device):
+    """The device plan for `cu_seqlens` (None: a dense batch, offsets
+    [0, T, 2T, ...]). Repeated calls with the same cu_seqlens tensor (not
+    modified since) or the same dense shape do no host work and no upload,
+    which is what CUDA-graph capture needs."""
+    dkey = _device_key(device)
+    if cu_seqlens is None:
+        key = ("dense", batch, tokens, dkey)
+        plan = _cached(key)
+        if plan is None:
+            if _capturing(torch):
+                raise Error(
+                    "tlc: GDN: a new batch shape during CUDA-graph capture; "
+                    "call once with these shapes before capturing")
+            plan = _DevicePlan(torch, [b * tokens for b in range(batch + 1)],
+                               device)
+            _remember(key, plan)
+        return plan
+
+    ident = id(cu_seqlens)
+    version = getattr(cu_seqlens, "_version", None)
+    entry = _plans_by_tensor.get(ident)
+    if entry is not None:
+        ref, seen_version, ptr, plan = entry
+        if (ref() is cu_seqlens and seen_version == version
+                and ptr == cu_seqlens.data_ptr() and plan.device == device):
+            return plan
+    if _capturing(torch):
+        raise Error(
+            "tlc: GDN: cu_seqlens seen for the first time (or modified) "
+            "during CUDA-graph capture: its contents must be read on the "
+            "host, which capture forbids; call once with this cu_seqlens "
+            "tensor before capturing")
+    values = [int(x) for x in cu_seqlens.tolist()]  # syncs if on the GPU
+    check_cu_seqlens(values, tokens)
+    key = ("varlen", tuple(values), dkey)
+    plan = _cached(key)
+    if plan is None:
+        plan = _DevicePlan(torch, values, device)
+        _remember(key, plan)
+    try:
+        ref = weakref.ref(cu_seqlens, lambda r, i=ident: _forget(i, r))
+    except TypeError:  # not weak-referenceable: cache by content only
+        return plan
+    with _plan_lock:
+        _plans_by_tensor[ident] = (ref, version, cu_seqlens.data_ptr(), plan)
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# Kernel folder
+
+_dir_cache = {}
+
+
+def _gdn_kernel_dir():
+    env = os.environ.get("TLC_KERNELS")
+    found = _dir_cache.get(env)
+    if found is None:
+        folder = (Path(env) if env else kernels_dir()) / "gdn"
+        if not folder.is_dir():
+            raise NotFoundError(
+                f"tlc: GDN: cannot find the compiled GDN kernels in '{folder}' "
+                "(build the project with tools/dev/setup.sh, install the "
+                "package, or set TLC_KERNELS to a folder holding gdn/)")
+        found = _dir_cache[env] = (folder, os.fsencode(str(folder)))
+    return found
+
+
+_variant_ok = set()
+
+
+def _check_variant(folder, head_k, head_v, dtype):
+    key = (str(folder), head_k, head_v, dtype)
+    if key in _variant_ok:
+        return
+    name = f"K{head_k}_V{head_v}_DT{dtype}"
+    if not (folder / name).is_dir():
+        have = sorted(p.name for p in folder.iterdir()
+                      if p.is_dir() and "_USE_H0" not in p.name
+                      and p.name != "default")
+        raise ArgumentError(
+            f"tlc: GDN: no compiled kernels for K = {head_k}, V = {head_v}, "
+            f"dtype {dtype} in '{folder}' (compiled: {', '.join(have)})")
+    _variant_ok.add(key)
+
+
+# ---------------------------------------------------------------------------
+# The operator
+
+def _shape(t):
+    return "[" + ", ".join(str(int(s)) for s in t.shape) + "]"
+
+
+def _check_no_grad(tensors):
+    torch = get_torch()
+    grad_enabled = torch.is_grad_enabled() if torch is not None else True
+    if grad_enabled and any(getattr(t, "requires_grad", False)
+                            for t in tensors if t is not None):
+        raise Error(GRAD_MESSAGE)
+
+
+def _check_host_side(q, cu_seqlens):
+    if len(q.shape) != 4:
+        raise ArgumentError(
+            f"tlc: GDN: q must be [B, T, H_qk, K], got shape {_shape(q)}")
+    if cu_seqlens is not None:
+        if dtype_name(cu_seqlens.dtype) not in ("i32", "i64"):
+            raise ArgumentError(
+                f"tlc: GDN: cu_seqlens must be int32 or int64, got "
+                f"{cu_seqlens.dtype}")
+        if len(cu_seqlens.shape) != 1:
+            raise ArgumentError(
+                f"tlc: GDN: cu_seqlens must be 1-D [N+1], got shape "
+                f"{_shape(cu_seqlens)}")
+        if int(q.shape[0]) != 1:
+            raise ArgumentError(
+                "tlc: GDN: with cu_seqlens, B must be 1 (sequences are packed "
+                f"along T), got B = {int(q.shape[0])} (q shape {_shape(q)})")
+
+
+def _require_torch():
+    torch = get_torch()
+    if torch is None:
+        raise Error("tlc: the GDN operator needs PyTorch (import torch failed)")
+    return torch
+
+
+def _prepare(torch, q, k, v, g, beta, initial_state):
+    """Contiguous inputs on one CUDA device; beta bf16 -> f32."""
+    named = {"q": q, "k": k, "v": v, "g": g, "beta": beta,
+             "initial_state": initial_state}
+    device = q.device
+    for name, t in named.items():
+        if t is None:
+            continue
+        if not t.is_cuda:
+            raise ArgumentError(
+                f"tlc: GDN: argument '{name}' is on the CPU (device "
+                f"{t.device}); pass CUDA tensors")
+        if t.device != device:
+            raise ArgumentError(
+                f"tlc: GDN: argument '{name}' is on {t.device}, but q is on "
+                f"{device}")
+    if beta.dtype == torch.bfloat16:
+        beta = beta.float()
+    q, k, v, g, beta = (t.contiguous() for t in (q, k, v, g, beta))
+    if initial_state is not None:
+        initial_state = initial_state.contiguous()
+    return q, k, v, g, beta, initial_state
+
+
+def _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
+            final_state):
+    """Fills tlc_gdn_forward_args and launches on torch's current stream."""
+    device = q.device
+    folder, folder_bytes = _gdn_kernel_dir()
+    args = _lib.GdnForwardArgs()
+    for name, t in (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
+                    ("cu_seqlens", plan.cu),
+                    ("chunk_indices", plan.chunk_indices),
+                    ("chunk_offsets", plan.chunk_offsets), ("o", o)):
+        fill_tensor_arg(getattr(args, name), t,
+                        f"tlc: GDN: argument '{name}'")
+    if initial_state is not None:
+        fill_tensor_arg(args.initial_state, initial_state,
+                        "tlc: GDN: argument 'initial_state'")
+    if final_state is not None:
+        fill_tensor_arg(args.final_state, final_state,
+                        "tlc: GDN: argument 'final_state'")
+    args.scale = float(scale)
+    lib = _lib.lib()
+    size = C.c_size_t()
+    _lib.check(lib.tlc_gdn_workspace_bytes(C.byref(args), C.byref(size)))
+    head_k, head_v = int(q.shape[3]), int(v.shape[3])
+    _check_variant(folder, head_k, head_v, dtype_name(q.dtype))
+    if plan.num_chunks == 0:
+        # No tokens: nothing to launch; the final state is the initial one.
+        if final_state is not None:
+            if initial_state is not None:
+                final_state.copy_(initial_state)
+            else:
+                final_state.zero_()
+        return
+    workspace = torch.empty(size.value, dtype=torch.uint8, device=device)
+    args.workspace = workspace.data_ptr()
+    args.workspace_bytes = size.value
+    index = device.index if device.index is not None else \
+        torch.cuda.current_device()
+    with device_guard(index):
+        stream = stream_handle(None, index)
+        _lib.check(lib.tlc_gdn_forward(folder_bytes, C.c_void_p(stream),
+                                       C.byref(args)))
+    # The workspace was allocated on the stream the kernels run on, so the
+    # caching allocator may reuse it as soon as it is freed here: later work
+    # on this stream is ordered after the kernels.
+
+
+def _outputs_check(torch, o, final_state, v, num_seqs, q):
+    want = tuple(v.shape)
+    if (tuple(o.shape) != want or o.dtype != v.dtype or o.device != v.device
+            or not o.is_contiguous()):
+        raise ArgumentError(
+            f"tlc: GDN: o must be a contiguous {v.dtype} tensor of shape "
+            f"{list(want)} on {v.device}, got {o.dtype} {_shape(o)} on "
+            f"{o.device}")
+    if final_state is not None:
+        want = (num_seqs, int(v.shape[2]), int(q.shape[3]), int(v.shape[3]))
+        if (tuple(final_state.shape) != want
+                or final_state.dtype != torch.float32
+                or final_state.device != v.device
+                or not final_state.is_contiguous()):
+            raise ArgumentError(
+                f"tlc: GDN: final_state must be a contiguous float32 tensor "
+                f"of shape {list(want)} [N, H_v, K, V] on {v.device}, got "
+                f"{final_state.dtype} {_shape(final_state)} on "
+                f"{final_state.device}")
+
+
+def chunk_gated_delta_rule(q, k, v, g, beta, scale=None, initial_state=None,
+                           output_final_state=False, cu_seqlens=None):
+    """Gated DeltaNet forward, chunked (FLA's conventions):
+
+    q, k ``[B, T, H_qk, K]``; v ``[B, T, H_v, V]`` (bf16 or f16; K = V in
+    {64, 128}; H_v a multiple of H_qk); g, beta ``[B, T, H_v]`` float32
+    (beta may be bf16); initial_state ``[N, H_v, K, V]`` float32 or None;
+    cu_seqlens ``[N+1]`` int32/int64 offsets of N packed sequences (then
+    B = 1), or None for a dense batch (N = B). scale defaults to K ** -0.5.
+
+    Returns ``(o, final_state)``: o ``[B, T, H_v, V]`` in v's dtype, and the
+    final state ``[N, H_v, K, V]`` float32 when output_final_state (else
+    None). Forward only: inputs that require grad are refused.
+    """
+    _check_no_grad((q, k, v, g, beta, initial_state))
+    _check_host_side(q, cu_seqlens)
+    torch = _require_torch()
+    q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,
+                                               initial_state)
+    batch, tokens = int(q.shape[0]), int(q.shape[1])
+    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device)
+    o = torch.empty(v.shape, dtype=v.dtype, device=v.device)
+    final_state = None
+    if output_final_state:
+        final_state = torch.empty(
+            (plan.num_seqs, int(v.shape[2]), int(q.shape[3]), int(v.shape[3])),
+            dtype=torch.float32, device=v.device)
+    if scale is None:
+        scale = int(q.shape[3]) ** -0.5
+    _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
+            final_state)
+    return o, final_state
+
+
+def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
+                                initial_state=None, cu_seqlens=None):
+    """:func:`chunk_gated_delta_rule` writing into caller-provided outputs:
+    o (contiguous, v's shape and dtype) and final_state (contiguous float32
+    ``[N, H_v, K, V]``, or None to skip it). Returns ``(o, final_state)``."""
+    _check_no_grad((q, k, v, g, beta, initial_state))
+    _check_host_side(q, cu_seqlens)
+    torch = _require_torch()
+    q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,
+                                               initial_state)
+    batch, tokens = int(q.shape[0]), int(q.shape[1])
+    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device)
+    _outputs_check(torch, o, final_state, v, plan.num_seqs, q)
+    if scale is None:
+        scale = int(q.shape[3]) ** -0.5
+    _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
+            final_state)
+    return o, final_state
