@@ -213,7 +213,12 @@ def test_gdn_beta_bf16_and_non_contiguous_inputs():
     ref_o, ref_ht = reference_for(
         dict(inputs, beta=inputs["beta"].bfloat16().float()))
     # A non-contiguous q (same values), beta in bf16.
-    q_t = inputs["q"].transpose(1, 2).contiguous().transpose(1, 2)
+    # Every other element of a buffer twice as wide: strided whatever the
+    # shape (a transpose of a size-1 head dim would still be contiguous).
+    q = inputs["q"]
+    q_t = torch.empty(*q.shape[:-1], 2 * q.shape[-1], dtype=q.dtype,
+                      device=q.device)[..., ::2]
+    q_t.copy_(q)
     assert not q_t.is_contiguous()
     o, ht = tlc.ops.chunk_gated_delta_rule(
         **dict(inputs, q=q_t, beta=inputs["beta"].bfloat16()),

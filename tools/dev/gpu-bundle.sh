@@ -18,4 +18,6 @@ done
 cp -r "$build/gpu-kernels" "$bundle/gpu-kernels"
 [[ -d $build/bin/runtime-gpu-kernels ]] && cp -r "$build/bin/runtime-gpu-kernels" "$bundle/bin/"
 [[ -f $build/lib/libtlc_runtime.so ]] && cp "$build/lib/libtlc_runtime.so" "$bundle/bin/"
+grid=$root/../shared/bench/gdn_grid.json
+[[ -f $grid ]] && cp "$grid" "$bundle/gdn_grid.json"
 echo "bundle: $(du -sh "$bundle" | cut -f1) in .bundle/ (carry it: carry=[\".bundle\"])"

@@ -7,6 +7,8 @@ build=${1:-$root/build}
 "$root/tools/dev/setup.sh" "$build"
 cd "$build"
 ctest --output-on-failure -j "${TLC_JOBS:-$(nproc)}"
+cd "$root"
+bash tools/dev/python-tests.sh
 if ! ldconfig -p | grep -q 'libcuda.so.1 '; then
   echo "NOTE: GPU tests were SKIPPED (no CUDA driver or GPU on this machine)."
   echo "      On the GPU box: tools/dev/gpu-bundle.sh here, then tools/dev/gpu-run.sh there."

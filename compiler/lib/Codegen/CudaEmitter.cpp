@@ -20,7 +20,10 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -177,6 +180,22 @@ private:
   llvm::json::Array params;
   SmallVector<std::string> argDims;
 
+  // Software pipelining of `Pipelined` loops: global->shared copies that
+  // are prefetched num_stages - 1 iterations ahead into a ring of buffers.
+  struct PipelinedLoop {
+    int64_t stages = 1;
+    SmallVector<CopyOp> copies;
+  };
+  DenseMap<Operation *, PipelinedLoop> pipelinedLoops;
+  DenseMap<Operation *, int64_t> stagesOf; // shared alloc -> ring size
+  llvm::SmallPtrSet<Operation *, 8> prefetchedCopies;
+  void findPipelinedCopies(LaunchOp launch);
+  LogicalResult emitPipelinedFor(scf::ForOp op, const PipelinedLoop &loop);
+  /// Emits the ops computing `copy`'s source view with the loop variable
+  /// named `iv`, then starts the asynchronous copy into `dst`.
+  LogicalResult emitPrefetch(scf::ForOp loop, CopyOp copy, StringRef iv,
+                             StringRef stage);
+
   // Inside a tile.parallel: the layout being iterated, the register index,
   // the loop variables, and fragments read through scratch.
   struct ParallelScope {
@@ -318,6 +337,7 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
       return WalkResult::advance();
     int64_t bytes = numElements(type.getShape()) *
                     std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+    bytes = llvm::alignTo(bytes, 128) * stagesOf.lookup_or(alloc, 1);
     sharedTop = llvm::alignTo(sharedTop, 128);
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
     n = fresh(n + "_");
@@ -769,6 +789,8 @@ static std::string accessorFor(const Buffer &b, int64_t rank) {
 }
 
 LogicalResult KernelEmitter::emitCopy(CopyOp op) {
+  if (prefetchedCopies.contains(op))
+    return success(); // Issued ahead by the pipelined loop.
   Buffer *src = buffer(op.getSrc());
   Buffer *dst = buffer(op.getDst());
   if (!src || !dst)
@@ -1105,7 +1127,165 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   return result;
 }
 
+void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
+  launch.walk([&](scf::ForOp loop) {
+    auto stages = loop->getAttrOfType<IntegerAttr>(
+        TileDialect::getNumStagesAttrName());
+    if (!stages || stages.getInt() < 2 || loop.getNumResults())
+      return;
+    PipelinedLoop plan;
+    plan.stages = stages.getInt();
+    for (Operation &op : *loop.getBody()) {
+      auto copy = dyn_cast<CopyOp>(&op);
+      if (!copy)
+        continue;
+      auto view = copy.getSrc().getDefiningOp<ViewOp>();
+      auto alloc = copy.getDst().getDefiningOp<AllocOp>();
+      if (!view || !alloc || view->getBlock() != loop.getBody() ||
+          !isa<BlockArgument>(view.getSource()) ||
+          alloc.getType().getScope() != MemoryScope::Shared ||
+          loop->isAncestor(alloc) ||
+          view.getType().getElementType() != alloc.getType().getElementType())
+        continue;
+      // The ring replaces the buffer only if nothing else in the loop writes
+      // it and nothing outside the loop reads it.
+      bool onlyWriter = true;
+      for (Operation *user : alloc->getUsers()) {
+        if (user == copy)
+          continue;
+        if (!loop->isAncestor(user)) {
+          onlyWriter = false;
+          break;
+        }
+        auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+        if (!effects || effects.getEffectOnValue<MemoryEffects::Write>(alloc))
+          onlyWriter = false;
+      }
+      if (!onlyWriter || stagesOf.count(alloc))
+        continue;
+      plan.copies.push_back(copy);
+      stagesOf[alloc] = plan.stages;
+      prefetchedCopies.insert(copy);
+    }
+    if (!plan.copies.empty())
+      pipelinedLoops[loop] = plan;
+  });
+}
+
+LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
+                                          StringRef iv, StringRef stage) {
+  // The source view's backward slice inside the loop body, in order.
+  llvm::SetVector<Operation *> slice;
+  SmallVector<Operation *> work = {copy.getSrc().getDefiningOp()};
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!op || op->getBlock() != loop.getBody() || !slice.insert(op))
+      continue;
+    for (Value operand : op->getOperands())
+      work.push_back(operand.getDefiningOp());
+  }
+  SmallVector<Operation *> ordered(slice.begin(), slice.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  std::string savedIv = names[loop.getInductionVar()];
+  names[loop.getInductionVar()] = iv.str();
+  for (Operation *op : ordered)
+    if (failed(emitOp(op)))
+      return failure();
+  names[loop.getInductionVar()] = savedIv;
+  lastLine = 0; // The body re-emits these lines: restate #line there.
+  Buffer &dst = buffers[copy.getDst()];
+  ArrayRef<int64_t> shape = copy.getDst().getType().getShape();
+  int64_t stageElems = llvm::alignTo(
+      numElements(shape) * std::max<int64_t>(
+                               1, copy.getDst().getType().getElementType()
+                                          .getIntOrFloatBitWidth() / 8),
+      128) / std::max<int64_t>(1, copy.getDst().getType().getElementType()
+                                          .getIntOrFloatBitWidth() / 8);
+  line() << "tlc::copyAsync<" << shapeType(shape) << ">("
+         << name(copy.getSrc()) << ", tlc::SView<" << dst.elem << ", "
+         << shape.size() << ">{" << dst.name << " + (" << stage << ") * "
+         << stageElems << ", {" << joinInts(rowMajorStrides(shape))
+         << "}});\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
+                                              const PipelinedLoop &loop) {
+  int64_t stages = loop.stages;
+  std::string lb = name(op.getLowerBound()), ub = name(op.getUpperBound()),
+              step = name(op.getStep());
+  // Prologue: the first stages - 1 iterations' copies.
+  std::string ps = fresh("ps");
+  line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1
+         << "; ++" << ps << ") {\n";
+  ++indent;
+  std::string tp = fresh("tp");
+  line() << "const tlc::i64 " << tp << " = " << lb << " + " << ps << " * "
+         << step << ";\n";
+  line() << "if (" << tp << " < " << ub << ") {\n";
+  ++indent;
+  for (CopyOp copy : loop.copies)
+    if (failed(emitPrefetch(op, copy, tp, ps)))
+      return failure();
+  --indent;
+  line() << "}\n";
+  line() << "tlc::cpAsyncCommit();\n";
+  --indent;
+  line() << "}\n";
+
+  std::string iv = bind(op.getInductionVar(), "t");
+  std::string it = fresh("it");
+  line() << "for (tlc::i64 " << iv << " = " << lb << ", " << it << " = 0; "
+         << iv << " < " << ub << "; " << iv << " += " << step << ", ++" << it
+         << ") {\n";
+  ++indent;
+  std::string ahead = fresh("tp");
+  line() << "const tlc::i64 " << ahead << " = " << iv << " + " << stages - 1
+         << " * " << step << ";\n";
+  line() << "if (" << ahead << " < " << ub << ") {\n";
+  ++indent;
+  std::string aheadStage =
+      "(" + it + " + " + std::to_string(stages - 1) + ") % " +
+      std::to_string(stages);
+  for (CopyOp copy : loop.copies)
+    if (failed(emitPrefetch(op, copy, ahead, aheadStage)))
+      return failure();
+  --indent;
+  line() << "}\n";
+  line() << "tlc::cpAsyncCommit();\n";
+  line() << "tlc::cpAsyncWait<" << stages - 1 << ">();\n";
+  barrier();
+  // This iteration's ring slots stand in for the buffers.
+  SmallVector<std::pair<Value, std::string>> saved;
+  for (CopyOp copy : loop.copies) {
+    Value dst = copy.getDst();
+    Buffer &b = buffers[dst];
+    BufferType type = copy.getDst().getType();
+    int64_t width =
+        std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+    int64_t stageElems =
+        llvm::alignTo(numElements(type.getShape()) * width, 128) / width;
+    std::string cur = fresh(b.name + "_cur");
+    line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
+           << " % " << stages << ") * " << stageElems << ";\n";
+    saved.push_back({dst, b.name});
+    b.name = cur;
+  }
+  LogicalResult result = emitBlock(*op.getBody());
+  for (auto &[dst, original] : saved)
+    buffers[dst].name = original;
+  barrier();
+  --indent;
+  line() << "}\n";
+  return result;
+}
+
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  auto pipelined = pipelinedLoops.find(op);
+  if (pipelined != pipelinedLoops.end())
+    return emitPipelinedFor(op, pipelined->second);
   std::string iv = bind(op.getInductionVar(), "t");
   if (op.getNumResults())
     return op.emitError("code generation: loops with results");
@@ -1176,6 +1356,7 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     line() << "const tlc::i64 " << blockNames[i] << " = blockIdx." << axes[i]
            << ";\n";
   }
+  findPipelinedCopies(launch);
   if (failed(planSharedMemory(launch)) || failed(emitBlock(body)))
     return failure();
   os << "}\n";

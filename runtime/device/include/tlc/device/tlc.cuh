@@ -300,6 +300,67 @@ __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Asynchronous copies (cp.async) for software-pipelined loops
+//===----------------------------------------------------------------------===//
+
+/// 16 bytes global -> shared without staging in registers; `valid == false`
+/// zero-fills the destination without reading.
+__device__ __forceinline__ void cpAsync16(void *smem, const void *gmem,
+                                          bool valid) {
+  unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  int bytes = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s),
+               "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cpAsyncCommit() {
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+/// Waits until at most `Pending` committed groups are still in flight.
+template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
+}
+
+/// Starts copying a global box into shared memory. Whole 16-byte vectors go
+/// through cp.async (zero-filled past the tensor's end); vectors that
+/// straddle the end, and shapes that do not vectorise, are copied
+/// synchronously. Complete after cpAsyncWait + __syncthreads.
+template <class S, class T, int R>
+__device__ __forceinline__ void copyAsync(const GView<T, R> &src,
+                                          const SView<T, R> &dst) {
+  constexpr i64 kVec = 16 / sizeof(T);
+  if constexpr (S::kRank > 0 && kVec > 1 && S::kLast % kVec == 0) {
+    if (src.stride[R - 1] == 1 && dst.stride[R - 1] == 1) {
+      for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += blockDim.x) {
+        i64 idx[R];
+        S::unravel(v * kVec, idx);
+        i64 last[R];
+#pragma unroll
+        for (int d = 0; d < R; ++d)
+          last[d] = idx[d];
+        last[R - 1] += kVec - 1;
+        const T *from = src.ptr + src.offset(idx);
+        T *to = dst.ptr + dst.offset(idx);
+        bool aligned = ((reinterpret_cast<unsigned long long>(from) |
+                         reinterpret_cast<unsigned long long>(to)) % 16) == 0;
+        if (aligned && src.inBounds(last)) {
+          cpAsync16(to, from, true);
+        } else if (aligned && !src.inBounds(idx)) {
+          cpAsync16(to, src.ptr, false);
+        } else {
+          for (i64 e = 0; e < kVec; ++e) {
+            i64 one[R];
+            S::unravel(v * kVec + e, one);
+            dst.store(one, src.load(one));
+          }
+        }
+      }
+      return;
+    }
+  }
+  copyBlock<S, T>(src, dst);
+}
+
 /// Each thread loads the elements its fragment registers hold.
 template <class S, class L, class T, class Src>
 __device__ __forceinline__ void loadFragment(const Src &src, T (&regs)[L::kRegs]) {
