@@ -51,25 +51,29 @@ std::optional<DType> tlc::rt::parseDType(std::string_view name) {
 }
 
 TensorRef TensorRef::make(void *data, DType dtype,
-                          std::initializer_list<int64_t> shape,
-                          std::initializer_list<int64_t> strides) {
-  assert((strides.size() == 0 || strides.size() == shape.size()) &&
-         "strides must be empty or have one entry per dimension");
+                          const std::vector<int64_t> &shape) {
   TensorRef t;
   t.data = data;
   t.dtype = dtype;
   t.rank = int(shape.size()); // planLaunch rejects a rank above kMaxRank
-  int n = std::min(t.rank, kMaxRank);
-  std::copy_n(shape.begin(), n, t.shape);
-  if (strides.size()) {
-    std::copy_n(strides.begin(), n, t.strides);
-  } else {
-    int64_t stride = 1;
-    for (int d = n - 1; d >= 0; --d) {
-      t.strides[d] = stride;
-      stride *= t.shape[d];
-    }
+  int64_t stride = 1;
+  for (int d = std::min(t.rank, kMaxRank) - 1; d >= 0; --d) {
+    t.shape[d] = shape[d];
+    t.strides[d] = stride;
+    stride *= shape[d];
   }
+  return t;
+}
+
+TensorRef TensorRef::make(void *data, DType dtype,
+                          std::initializer_list<int64_t> shape,
+                          std::initializer_list<int64_t> strides) {
+  TensorRef t = make(data, dtype, std::vector<int64_t>(shape));
+  if (strides.size() == 0)
+    return t;
+  assert(strides.size() == shape.size() &&
+         "strides must be empty or have one entry per dimension");
+  std::copy_n(strides.begin(), std::min(t.rank, kMaxRank), t.strides);
   return t;
 }
 

@@ -23,16 +23,8 @@ rt::Expected<rt::TensorRef> CudaBackend::allocate(rt::DType dtype,
           &ptr, std::max<size_t>(count, 1) * rt::dtypeSize(dtype));
       r != CUDA_SUCCESS)
     return rt::detail::driverError(**driver, r, "cuMemAlloc");
-  rt::TensorRef t;
-  t.data = reinterpret_cast<void *>(ptr);
-  t.dtype = dtype;
-  t.rank = int(shape.size());
-  int64_t stride = 1;
-  for (int d = t.rank - 1; d >= 0; --d) {
-    t.shape[d] = shape[d];
-    t.strides[d] = stride;
-    stride *= shape[d];
-  }
+  rt::TensorRef t =
+      rt::TensorRef::make(reinterpret_cast<void *>(ptr), dtype, shape);
   return t;
 }
 

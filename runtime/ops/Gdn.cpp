@@ -182,21 +182,6 @@ rt::Expected<Dims> tlc::ops::checkInputs(
   return dims;
 }
 
-static rt::TensorRef contiguous(DType dtype, std::vector<int64_t> shape,
-                                void *data) {
-  rt::TensorRef t;
-  t.data = data;
-  t.dtype = dtype;
-  t.rank = int(shape.size());
-  int64_t stride = 1;
-  for (int d = t.rank - 1; d >= 0; --d) {
-    t.shape[d] = shape[d];
-    t.strides[d] = stride;
-    stride *= shape[d];
-  }
-  return t;
-}
-
 namespace {
 /// The workspace's tensors, in order: gcum, w, u, v_new, states.
 std::vector<std::pair<DType, std::vector<int64_t>>>
@@ -228,7 +213,7 @@ Workspace Workspace::carve(const Dims &dims, void *base) {
   char *next = static_cast<char *>(base);
   int i = 0;
   for (auto &[dtype, shape] : workspaceTensors(dims)) {
-    parts[i++] = contiguous(dtype, shape, next);
+    parts[i++] = rt::TensorRef::make(next, dtype, shape);
     next += tensorBytes(dtype, shape);
   }
   return Workspace{parts[0], parts[1], parts[2], parts[3], parts[4]};
@@ -254,9 +239,9 @@ rt::Status tlc::ops::launchForward(
   // h0 and ht are parameters of every state kernel; a missing one is a
   // zero-stride stand-in (one element of real memory), which the kernel never
   // touches without USE_H0 / STORE_HT.
-  rt::TensorRef stand = contiguous(
-      DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV},
-      ws.gcum.data);
+  rt::TensorRef stand = rt::TensorRef::make(
+      ws.gcum.data, DType::F32,
+      std::vector<int64_t>{dims.numSeqs, dims.hv, dims.headK, dims.headV});
   std::fill(stand.strides, stand.strides + stand.rank, 0);
   rt::TensorRef h0 = useH0 ? initialState : stand;
   rt::TensorRef ht = storeHt ? finalState : stand;

@@ -1850,6 +1850,27 @@ std::optional<TValue> KernelGen::genBinary(const BinaryExpr &expr) {
 }
 
 
+/// Folds a comparison of two constants; nullopt for other operators.
+template <class T>
+std::optional<bool> compareConstants(BinaryOp op, T a, T b) {
+  switch (op) {
+  case BinaryOp::Lt:
+    return a < b;
+  case BinaryOp::Le:
+    return a <= b;
+  case BinaryOp::Gt:
+    return a > b;
+  case BinaryOp::Ge:
+    return a >= b;
+  case BinaryOp::Eq:
+    return a == b;
+  case BinaryOp::Ne:
+    return a != b;
+  default:
+    return std::nullopt;
+  }
+}
+
 /// The type two numbers are computed in. A constant takes the other side's
 /// type; integers meeting floats become floats (f32 for constants); index
 /// absorbs i32/i64; bf16 meeting f16 is f32; two constants are index, f32 or
@@ -1914,7 +1935,18 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
 
   // Both constants: fold.
   if (lhs.isConstant() && rhs.isConstant()) {
-    if (lhs.kind == TValue::Kind::Int && rhs.kind == TValue::Kind::Int) {
+    bool ints = lhs.kind == TValue::Kind::Int && rhs.kind == TValue::Kind::Int;
+    std::optional<bool> compared =
+        ints ? compareConstants(op, lhs.intValue, rhs.intValue)
+             : compareConstants(
+                   op,
+                   lhs.kind == TValue::Kind::Int ? double(lhs.intValue)
+                                                 : lhs.floatValue,
+                   rhs.kind == TValue::Kind::Int ? double(rhs.intValue)
+                                                 : rhs.floatValue);
+    if (compared)
+      return TValue::ofBool(*compared);
+    if (ints) {
       int64_t a = lhs.intValue, b = rhs.intValue;
       switch (op) {
       case BinaryOp::Add:
@@ -1944,18 +1976,6 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
         if (a == INT64_MIN && b == -1)
           return TValue::ofInt(0);
         return TValue::ofInt(a - floorDiv(a, b) * b);
-      case BinaryOp::Lt:
-        return TValue::ofBool(a < b);
-      case BinaryOp::Le:
-        return TValue::ofBool(a <= b);
-      case BinaryOp::Gt:
-        return TValue::ofBool(a > b);
-      case BinaryOp::Ge:
-        return TValue::ofBool(a >= b);
-      case BinaryOp::Eq:
-        return TValue::ofBool(a == b);
-      case BinaryOp::Ne:
-        return TValue::ofBool(a != b);
       default:
         break;
       }
@@ -1979,18 +1999,6 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
       return TValue::ofFloat(std::floor(a / b));
     case BinaryOp::Mod:
       return fail("'%' needs integers");
-    case BinaryOp::Lt:
-      return TValue::ofBool(a < b);
-    case BinaryOp::Le:
-      return TValue::ofBool(a <= b);
-    case BinaryOp::Gt:
-      return TValue::ofBool(a > b);
-    case BinaryOp::Ge:
-      return TValue::ofBool(a >= b);
-    case BinaryOp::Eq:
-      return TValue::ofBool(a == b);
-    case BinaryOp::Ne:
-      return TValue::ofBool(a != b);
     default:
       break;
     }

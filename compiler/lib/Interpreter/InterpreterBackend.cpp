@@ -127,16 +127,7 @@ InterpreterBackend::allocate(rt::DType dtype, std::vector<int64_t> shape) {
     count *= d;
   size_t bytes = std::max<int64_t>(count, 1) * rt::dtypeSize(dtype);
   auto storage = std::make_unique<unsigned char[]>(bytes);
-  rt::TensorRef t;
-  t.data = storage.get();
-  t.dtype = dtype;
-  t.rank = int(shape.size());
-  int64_t stride = 1;
-  for (int d = t.rank - 1; d >= 0; --d) {
-    t.shape[d] = shape[d];
-    t.strides[d] = stride;
-    stride *= shape[d];
-  }
+  rt::TensorRef t = rt::TensorRef::make(storage.get(), dtype, shape);
   memory[t.data] = std::move(storage);
   return t;
 }

@@ -146,6 +146,9 @@ struct TensorRef {
   static TensorRef make(void *data, DType dtype,
                         std::initializer_list<int64_t> shape,
                         std::initializer_list<int64_t> strides = {});
+  /// A contiguous row-major tensor of `shape`.
+  static TensorRef make(void *data, DType dtype,
+                        const std::vector<int64_t> &shape);
 };
 
 enum class ArgKind : uint8_t { Tensor, Scalar };
