@@ -20,7 +20,9 @@
 using namespace tlc;
 
 void tlc::addLoweringPasses(mlir::PassManager &pm) {
-  pm.nest<mlir::func::FuncOp>().addPass(createInferLayoutsPass());
+  mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
+  kernels.addPass(createCheckChannelsPass());
+  kernels.addPass(createInferLayoutsPass());
 }
 
 void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,

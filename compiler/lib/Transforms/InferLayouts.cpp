@@ -103,4 +103,7 @@ std::unique_ptr<Pass> tlc::createInferLayoutsPass() {
   return std::make_unique<InferLayoutsPass>();
 }
 
-void tlc::registerPasses() { PassRegistration<InferLayoutsPass>(); }
+void tlc::registerPasses() {
+  PassRegistration<InferLayoutsPass>();
+  registerPass([] { return createCheckChannelsPass(); });
+}

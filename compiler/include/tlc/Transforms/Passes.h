@@ -14,6 +14,10 @@ namespace tlc {
 /// warp split that fits the tile, every other fragment the strided layout.
 std::unique_ptr<mlir::Pass> createInferLayoutsPass();
 
+/// `tile-check-channels`: rejects channels whose puts and gets cannot be
+/// proved to run equally often (a deadlock between roles), at compile time.
+std::unique_ptr<mlir::Pass> createCheckChannelsPass();
+
 /// Registers all tlc passes with the global registry (for tlc-opt).
 void registerPasses();
 
