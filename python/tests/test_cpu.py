@@ -660,7 +660,7 @@ def test_gdn_dense_batch_and_conversions(fake_torch):
                   + round256(2 * chunks * hv * d * d),)
 
 
-def test_gdn_validation_in_the_runtime(fake_torch):
+def test_gdn_validation_in_the_runtime(fake_torch, monkeypatch, tmp_path):
     def error(match, **changes):
         inputs = dict(varlen_inputs([10, 70]), **changes)
         with pytest.raises(tlc.ArgumentError, match=match):
@@ -681,6 +681,9 @@ def test_gdn_validation_in_the_runtime(fake_torch):
     error(r"cu_seqlens must start at 0 and end at T = 80, got 0 \.\.\. 81",
           cu_seqlens=FakeTensor((3,), "torch.int64", values=[0, 10, 81]))
     error(r"q, k and v must share a dtype", k=f32(1, 80, 2, 128))
+    # A kernel folder holding only the bf16 instantiation.
+    (tmp_path / "gdn" / "K128_V128_DTbf16").mkdir(parents=True)
+    monkeypatch.setenv("TLC_KERNELS", str(tmp_path))
     inputs = varlen_inputs([10, 70], dtype="torch.float32")
     with pytest.raises(tlc.ArgumentError,
                        match=r"no compiled kernels for K = 128, V = 128, "

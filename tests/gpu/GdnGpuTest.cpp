@@ -115,15 +115,17 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
 } // namespace
 
 TEST_CASE("GDN forward meets the accuracy bar on the GPU", "[gpu][gdn]") {
-  for (rt::DType dtype : {rt::DType::BF16, rt::DType::F16}) {
+  for (rt::DType dtype : {rt::DType::BF16, rt::DType::F16, rt::DType::F32}) {
     for (const test::GdnCase &c : test::gdnCases()) {
       Run run = runCase(c, dtype, true);
       std::printf("GDN %-5s %-55s o %.2e  final state %.2e\n",
                   rt::dtypeName(dtype), c.name.c_str(), run.oError,
                   run.htError);
       INFO(c.name << " " << rt::dtypeName(dtype));
-      CHECK(run.oError < 5e-3);
-      CHECK(run.htError < 5e-3);
+      // gdn.md section 6: 5e-3 for 16-bit inputs, 1e-4 for f32.
+      double bar = dtype == rt::DType::F32 ? 1e-4 : 5e-3;
+      CHECK(run.oError < bar);
+      CHECK(run.htError < bar);
     }
   }
 }

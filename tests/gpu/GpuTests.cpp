@@ -197,6 +197,7 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
     checkGemm("gemm_bf16_f32", D::BF16, D::F32, m, n, k, 1e-5);
     checkGemm("gemm_f16_f32", D::F16, D::F32, m, n, k, 1e-5);
     checkGemm("gemm_bf16_bf16", D::BF16, D::BF16, m, n, k, 4e-3);
+    checkGemm("gemm_f32_f32", D::F32, D::F32, m, n, k, 1e-5);
   }
   checkGemm("gemm_bf16_f32", D::BF16, D::F32, 4096, 4096, 4096, 1e-5);
 }

@@ -877,13 +877,13 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !b || !c)
     return op.emitError("code generation: gemm of an unknown buffer");
   Type elem = op.getA().getType().getElementType();
-  if (!elem.isBF16() && !elem.isF16())
-    return op.emitError("code generation: gemm is lowered to mma.sync for "
-                        "bf16 and f16 inputs only so far, not ")
-           << elem;
-  if (c->kind != Buffer::Fragment || c->layout.rfind("tlc::MmaLayout", 0))
+  // bf16/f16 go to the tensor cores (mma.sync, which fixes C's layout);
+  // other element types use FMAs over any accumulator layout.
+  bool tensorCores = elem.isBF16() || elem.isF16();
+  if (c->kind != Buffer::Fragment ||
+      (tensorCores && c->layout.rfind("tlc::MmaLayout", 0)))
     return op.emitError("code generation: the gemm accumulator must be a "
-                        "whole fragment with the mma layout");
+                        "whole fragment (with the mma layout for bf16/f16)");
   if (b->kind != Buffer::Shared)
     return op.emitError("code generation: gemm's B must be a whole shared "
                         "buffer (slices are not lowered yet)");
@@ -891,7 +891,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   ArrayRef<int64_t> cShape = op.getC().getType().getShape();
   int64_t m = cShape[0], n = cShape[1];
   int64_t k = op.getTransposeA() ? aShape[0] : aShape[1];
-  if (k % 16)
+  if (tensorCores && k % 16)
     return op.emitError("code generation: mma.sync needs K to be a multiple "
                         "of 16, got ")
            << k;
@@ -899,7 +899,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   barrier();
   if (a->kind == Buffer::Fragment) {
     // Register A: stage it row-major in scratch.
-    aPtr = scratch(0, numElements(aShape) * 2, a->elem);
+    aPtr = scratch(0, numElements(aShape) *
+                          std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8),
+                   a->elem);
     line() << "tlc::spill<" << a->layout << ">(" << a->name << ", " << aPtr
            << ");\n";
     barrier();
@@ -910,14 +912,22 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (op.getClearAccum())
     line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
            << ", 0.f);\n";
-  StringRef layout = c->layout;
-  // MmaLayout<M, N, WM, WN>: reuse its warp split.
-  std::string warps =
-      layout.substr(layout.rfind(',', layout.rfind(',') - 1) + 2).drop_back().str();
-  line() << "tlc::gemmShared<" << m << ", " << n << ", " << k << ", " << warps
-         << ", " << (op.getTransposeA() ? "true" : "false") << ", "
-         << (op.getTransposeB() ? "true" : "false") << ">(" << aPtr << ", "
-         << b->name << ", " << c->name << ");\n";
+  std::string flags = std::string(op.getTransposeA() ? "true" : "false") +
+                      ", " + (op.getTransposeB() ? "true" : "false");
+  if (tensorCores) {
+    StringRef layout = c->layout;
+    // MmaLayout<M, N, WM, WN>: reuse its warp split.
+    std::string warps = layout.substr(layout.rfind(',', layout.rfind(',') - 1) + 2)
+                            .drop_back()
+                            .str();
+    line() << "tlc::gemmShared<" << m << ", " << n << ", " << k << ", "
+           << warps << ", " << flags << ">(" << aPtr << ", " << b->name
+           << ", " << c->name << ");\n";
+  } else {
+    line() << "tlc::gemmSimt<" << m << ", " << n << ", " << k << ", "
+           << c->layout << ", " << flags << ">(" << aPtr << ", " << b->name
+           << ", " << c->name << ");\n";
+  }
   barrier();
   return success();
 }

@@ -583,4 +583,23 @@ __device__ __forceinline__ void gemmShared(const T *A, const T *B,
   }
 }
 
+/// acc (any layout L) += op(A) * op(B) with plain FMAs, for element types
+/// mma.sync does not take (f32): each thread computes its own elements.
+template <int M, int N, int K, class L, bool TransA, bool TransB, class T>
+__device__ __forceinline__ void gemmSimt(const T *A, const T *B,
+                                         float (&acc)[L::kRegs]) {
+#pragma unroll
+  for (int r = 0; r < L::kRegs; ++r) {
+    i64 e = L::element(r, threadIdx.x);
+    if (e < 0)
+      continue;
+    int m = int(e / N), n = int(e % N);
+    float sum = 0.f;
+    for (int k = 0; k < K; ++k)
+      sum += cvt<float>(TransA ? A[k * M + m] : A[m * K + k]) *
+             cvt<float>(TransB ? B[n * K + k] : B[k * N + n]);
+    acc[r] += sum;
+  }
+}
+
 } // namespace tlc
