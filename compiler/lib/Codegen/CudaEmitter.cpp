@@ -104,6 +104,7 @@ struct Buffer {
   SmallVector<int64_t> shape;  // static shape (global args: unused)
   std::string layout;          // fragments: layout type
   SmallVector<int64_t> strides; // shared, shared views, locals
+  int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout
 };
 
 class KernelEmitter {
@@ -413,21 +414,23 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
           if (!layout)
             return alloc.emitError("code generation: fragment without a "
                                    "layout (run tile-infer-layouts)");
-          std::string layoutType;
-          if (layout.getAs<StringAttr>("kind").getValue() == "mma")
-            layoutType = llvm::formatv(
-                "tlc::MmaLayout<{0}, {1}, {2}, {3}>", type.getShape()[0],
-                type.getShape()[1],
-                layout.getAs<IntegerAttr>("warps_m").getInt(),
-                layout.getAs<IntegerAttr>("warps_n").getInt());
-          else
-            layoutType = llvm::formatv("tlc::StridedLayout<{0}, {1}>",
-                                       numElements(type.getShape()), threads);
           std::string cname = fresh(n + "_");
+          Buffer fragment{Buffer::Fragment, cname, elem,
+                          SmallVector<int64_t>(type.getShape()), "", {}};
+          if (layout.getAs<StringAttr>("kind").getValue() == "mma") {
+            fragment.warpsM = layout.getAs<IntegerAttr>("warps_m").getInt();
+            fragment.warpsN = layout.getAs<IntegerAttr>("warps_n").getInt();
+            fragment.layout = llvm::formatv(
+                "tlc::MmaLayout<{0}, {1}, {2}, {3}>", type.getShape()[0],
+                type.getShape()[1], fragment.warpsM, fragment.warpsN);
+          } else {
+            fragment.layout = llvm::formatv("tlc::StridedLayout<{0}, {1}>",
+                                            numElements(type.getShape()),
+                                            threads);
+          }
+          std::string layoutType = fragment.layout;
           names[alloc] = cname;
-          buffers[alloc] = Buffer{Buffer::Fragment, cname, elem,
-                                  SmallVector<int64_t>(type.getShape()),
-                                  layoutType, {}};
+          buffers[alloc] = std::move(fragment);
           line() << elem << " " << cname << "[" << layoutType
                  << "::kRegs];\n";
           return success();
@@ -880,8 +883,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   // bf16/f16 go to the tensor cores (mma.sync, which fixes C's layout);
   // other element types use FMAs over any accumulator layout.
   bool tensorCores = elem.isBF16() || elem.isF16();
-  if (c->kind != Buffer::Fragment ||
-      (tensorCores && c->layout.rfind("tlc::MmaLayout", 0)))
+  if (c->kind != Buffer::Fragment || (tensorCores && !c->warpsM))
     return op.emitError("code generation: the gemm accumulator must be a "
                         "whole fragment (with the mma layout for bf16/f16)");
   if (b->kind != Buffer::Shared)
@@ -915,14 +917,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   std::string flags = std::string(op.getTransposeA() ? "true" : "false") +
                       ", " + (op.getTransposeB() ? "true" : "false");
   if (tensorCores) {
-    StringRef layout = c->layout;
-    // MmaLayout<M, N, WM, WN>: reuse its warp split.
-    std::string warps = layout.substr(layout.rfind(',', layout.rfind(',') - 1) + 2)
-                            .drop_back()
-                            .str();
     line() << "tlc::gemmShared<" << m << ", " << n << ", " << k << ", "
-           << warps << ", " << flags << ">(" << aPtr << ", " << b->name
-           << ", " << c->name << ");\n";
+           << c->warpsM << ", " << c->warpsN << ", " << flags << ">(" << aPtr
+           << ", " << b->name << ", " << c->name << ");\n";
   } else {
     line() << "tlc::gemmSimt<" << m << ", " << n << ", " << k << ", "
            << c->layout << ", " << flags << ">(" << aPtr << ", " << b->name
