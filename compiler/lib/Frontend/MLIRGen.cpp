@@ -345,6 +345,10 @@ private:
   std::optional<TValue> genCall(const CallExpr &call);
   std::optional<TValue> genMath(const CallExpr &call);
   std::optional<TValue> genAlloc(const CallExpr &call, tile::MemoryScope scope);
+  /// The shape and dtype of alloc_*/channel, declared at the top of a body.
+  std::optional<std::pair<std::vector<int64_t>, Type>>
+  tileDeclaration(const CallExpr &call, llvm::ArrayRef<const Expr *> args,
+                  StringRef noun);
   std::optional<TValue> genElementLoad(const SubscriptExpr &expr);
 
   // Conversions.
@@ -2096,18 +2100,16 @@ std::optional<TValue> KernelGen::genElementLoad(const SubscriptExpr &expr) {
       tile::LoadOp::create(builder, loc(expr.getLoc()), *buf, indices));
 }
 
-std::optional<TValue> KernelGen::genAlloc(const CallExpr &call,
-                                          tile::MemoryScope scope) {
-  llvm::SmallVector<const Expr *> args;
-  if (!bindArgs(call, {{"shape", true}, {"dtype", true}}, args, diags))
-    return std::nullopt;
+std::optional<std::pair<std::vector<int64_t>, Type>>
+KernelGen::tileDeclaration(const CallExpr &call,
+                           llvm::ArrayRef<const Expr *> args, StringRef noun) {
   if (!insideLaunch || controlDepth > 0) {
-    error(call.getLoc(), "allocate buffers at the top of the kernel body (or "
-                         "of a role), not inside loops or conditions");
+    error(call.getLoc(), "declare " + noun + "s at the top of the kernel body "
+                         "(or of a role), not inside loops or conditions");
     return std::nullopt;
   }
   std::optional<std::vector<int64_t>> shape =
-      constShape(*args[0], "a buffer dimension");
+      constShape(*args[0], ("a " + noun + " dimension").str());
   if (!shape)
     return std::nullopt;
   std::optional<Type> dtype = constDType(*args[1], "the dtype");
@@ -2117,12 +2119,24 @@ std::optional<TValue> KernelGen::genAlloc(const CallExpr &call,
   for (int64_t extent : *shape) {
     if (__builtin_mul_overflow(elements, extent, &elements) ||
         elements > (int64_t(1) << 31)) {
-      error(args[0]->getLoc(), "this buffer is too large (more than 2^31 "
-                               "elements)");
+      error(args[0]->getLoc(), "this " + noun +
+                                   " is too large (more than 2^31 elements)");
       return std::nullopt;
     }
   }
-  auto type = tile::BufferType::get(&ctx, *shape, *dtype, scope);
+  return std::make_pair(std::move(*shape), *dtype);
+}
+
+std::optional<TValue> KernelGen::genAlloc(const CallExpr &call,
+                                          tile::MemoryScope scope) {
+  llvm::SmallVector<const Expr *> args;
+  if (!bindArgs(call, {{"shape", true}, {"dtype", true}}, args, diags))
+    return std::nullopt;
+  auto declaration = tileDeclaration(call, args, "buffer");
+  if (!declaration)
+    return std::nullopt;
+  auto type = tile::BufferType::get(&ctx, declaration->first,
+                                    declaration->second, scope);
   mlir::StringAttr name;
   if (!pendingName.empty())
     name = builder.getStringAttr(pendingName);
@@ -2143,17 +2157,8 @@ std::optional<TValue> KernelGen::genCall(const CallExpr &call) {
     if (!bindArgs(call, {{"shape", true}, {"dtype", true}, {"stages", false}},
                   args, diags))
       return std::nullopt;
-    if (!insideLaunch || controlDepth > 0) {
-      error(call.getLoc(), "declare channels at the top of the kernel body (or of "
-                           "a role)");
-      return std::nullopt;
-    }
-    std::optional<std::vector<int64_t>> shape =
-        constShape(*args[0], "a channel dimension");
-    if (!shape)
-      return std::nullopt;
-    std::optional<Type> dtype = constDType(*args[1], "a channel's dtype");
-    if (!dtype)
+    auto declaration = tileDeclaration(call, args, "channel");
+    if (!declaration)
       return std::nullopt;
     int64_t stages = 2;
     if (args[2]) {
@@ -2166,7 +2171,8 @@ std::optional<TValue> KernelGen::genCall(const CallExpr &call) {
       }
       stages = *s;
     }
-    auto type = tile::ChannelType::get(&ctx, *shape, *dtype, stages);
+    auto type = tile::ChannelType::get(&ctx, declaration->first,
+                                       declaration->second, stages);
     mlir::StringAttr name;
     if (!pendingName.empty())
       name = builder.getStringAttr(pendingName);
