@@ -5,9 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tlc/ops/Gdn.h"
 #include "tlc/runtime/Runtime.h"
 #include "tlc/runtime/tlc_runtime.h"
-#include "tlc/ops/Gdn.h"
 
 #include <fmt/format.h>
 
@@ -128,14 +128,24 @@ Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
   if (!args)
     return nullArgument("the GDN arguments");
   std::pair<const tlc_arg *, TensorRef *> fields[] = {
-      {&args->q, &call.q},           {&args->k, &call.k},
-      {&args->v, &call.v},           {&args->g, &call.g},
-      {&args->beta, &call.beta},     {&args->cu_seqlens, &call.cu},
+      {&args->q, &call.q},
+      {&args->k, &call.k},
+      {&args->v, &call.v},
+      {&args->g, &call.g},
+      {&args->beta, &call.beta},
+      {&args->cu_seqlens, &call.cu},
       {&args->chunk_indices, &call.indices},
-      {&args->chunk_offsets, &call.offsets}, {&args->o, &call.o}};
-  const char *names[] = {"q",  "k",          "v",             "g",
-                         "beta", "cu_seqlens", "chunk_indices",
-                         "chunk_offsets", "o"};
+      {&args->chunk_offsets, &call.offsets},
+      {&args->o, &call.o}};
+  const char *names[] = {"q",
+                         "k",
+                         "v",
+                         "g",
+                         "beta",
+                         "cu_seqlens",
+                         "chunk_indices",
+                         "chunk_offsets",
+                         "o"};
   for (size_t i = 0; i < std::size(fields); ++i)
     if (Status s = tensorFromC(*fields[i].first, names[i], *fields[i].second);
         !s.ok())
@@ -302,8 +312,8 @@ tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                                        fmt::ptr(args->workspace)));
     tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
     return tlc::ops::launchForward(
-        backend, call.dims, call.q, call.k, call.v, call.g, call.beta,
-        call.h0, call.cu, call.indices, call.offsets,
+        backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
+        call.cu, call.indices, call.offsets,
         tlc::ops::Workspace::carve(call.dims, args->workspace), args->scale,
         call.o, call.ht);
   });

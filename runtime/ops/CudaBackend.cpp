@@ -19,8 +19,8 @@ rt::Expected<rt::TensorRef> CudaBackend::allocate(rt::DType dtype,
     count *= size_t(d);
   CUdeviceptr ptr = 0;
   // At least one element, so that empty tensors still get a valid pointer.
-  if (CUresult r = (*driver)->cuMemAlloc(
-          &ptr, std::max<size_t>(count, 1) * rt::dtypeSize(dtype));
+  if (CUresult r = (*driver)->cuMemAlloc(&ptr, std::max<size_t>(count, 1) *
+                                                   rt::dtypeSize(dtype));
       r != CUDA_SUCCESS)
     return rt::detail::driverError(**driver, r, "cuMemAlloc");
   rt::TensorRef t =
@@ -38,9 +38,9 @@ rt::Status CudaBackend::upload(const rt::TensorRef &dst, const int32_t *values,
   rt::Expected<const rt::detail::Driver *> driver = rt::detail::driver();
   if (!driver)
     return driver.status();
-  if (CUresult r = (*driver)->cuMemcpyHtoDAsync(
-          reinterpret_cast<CUdeviceptr>(dst.data), values,
-          count * sizeof(int32_t), stream);
+  if (CUresult r =
+          (*driver)->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst.data),
+                                       values, count * sizeof(int32_t), stream);
       r != CUDA_SUCCESS)
     return rt::detail::driverError(**driver, r, "cuMemcpyHtoDAsync");
   return rt::Status();

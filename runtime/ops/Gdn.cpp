@@ -91,11 +91,12 @@ ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
   return plan;
 }
 
-rt::Expected<Dims> tlc::ops::checkInputs(
-    const rt::TensorRef &q, const rt::TensorRef &k, const rt::TensorRef &v,
-    const rt::TensorRef &g, const rt::TensorRef &beta,
-    const rt::TensorRef &initialState, int64_t numSeqs,
-    const int32_t *cuSeqlens) {
+rt::Expected<Dims>
+tlc::ops::checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
+                      const rt::TensorRef &v, const rt::TensorRef &g,
+                      const rt::TensorRef &beta,
+                      const rt::TensorRef &initialState, int64_t numSeqs,
+                      const int32_t *cuSeqlens) {
   if (q.rank != 4)
     return invalid("q must be [B, T, H_qk, K], got rank " +
                    std::to_string(q.rank) + " " + shapeString(q));
@@ -134,8 +135,7 @@ rt::Expected<Dims> tlc::ops::checkInputs(
     return invalid(fmt::format("q, k and v must share a dtype, got {}, {}, {}",
                                rt::dtypeName(q.dtype), rt::dtypeName(k.dtype),
                                rt::dtypeName(v.dtype)));
-  if (q.dtype != DType::BF16 && q.dtype != DType::F16 &&
-      q.dtype != DType::F32)
+  if (q.dtype != DType::BF16 && q.dtype != DType::F16 && q.dtype != DType::F32)
     return invalid(std::string("q, k, v must be bf16, f16 or f32, got ") +
                    rt::dtypeName(q.dtype));
   if (g.dtype != DType::F32 || beta.dtype != DType::F32)
@@ -143,8 +143,11 @@ rt::Expected<Dims> tlc::ops::checkInputs(
                                rt::dtypeName(g.dtype),
                                rt::dtypeName(beta.dtype)));
   for (auto [name, t] :
-       {std::pair<const char *, const rt::TensorRef *>{"q", &q}, {"k", &k},
-        {"v", &v}, {"g", &g}, {"beta", &beta}})
+       {std::pair<const char *, const rt::TensorRef *>{"q", &q},
+        {"k", &k},
+        {"v", &v},
+        {"g", &g},
+        {"beta", &beta}})
     if (Status s = expectContiguous(name, *t); !s.ok())
       return s;
 
@@ -229,8 +232,8 @@ rt::Status tlc::ops::launchForward(
   if (!dims.numChunks)
     return Status();
   using rt::Arg;
-  rt::TensorRef qp = packed(q), kp = packed(k), vp = packed(v),
-                gp = packed(g), bp = packed(beta), op = packed(o);
+  rt::TensorRef qp = packed(q), kp = packed(k), vp = packed(v), gp = packed(g),
+                bp = packed(beta), op = packed(o);
   const bool useH0 = initialState.data != nullptr;
   const bool storeHt = finalState.data != nullptr;
   std::string kc = "K=" + std::to_string(dims.headK);
@@ -245,10 +248,10 @@ rt::Status tlc::ops::launchForward(
   std::fill(stand.strides, stand.strides + stand.rank, 0);
   rt::TensorRef h0 = useH0 ? initialState : stand;
   rt::TensorRef ht = storeHt ? finalState : stand;
-  if (Status s = backend.launch("gdn_cumsum", {},
-                                {Arg::tensor(gp), Arg::tensor(ws.gcum),
-                                 Arg::tensor(cuSeqlens),
-                                 Arg::tensor(chunkIndices)});
+  if (Status s =
+          backend.launch("gdn_cumsum", {},
+                         {Arg::tensor(gp), Arg::tensor(ws.gcum),
+                          Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
       !s.ok())
     return s;
   if (Status s = backend.launch(
@@ -268,24 +271,22 @@ rt::Status tlc::ops::launchForward(
            Arg::tensor(chunkOffsets)});
       !s.ok())
     return s;
-  return backend.launch(
-      "gdn_output", {kc, vc, dc},
-      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.vNew),
-       Arg::tensor(ws.gcum), Arg::tensor(ws.states), Arg::tensor(op),
-       Arg::f32(scale), Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
+  return backend.launch("gdn_output", {kc, vc, dc},
+                        {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.vNew),
+                         Arg::tensor(ws.gcum), Arg::tensor(ws.states),
+                         Arg::tensor(op), Arg::f32(scale),
+                         Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
 }
 
-rt::Expected<ForwardResult>
-tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
-                  const rt::TensorRef &k, const rt::TensorRef &v,
-                  const rt::TensorRef &g, const rt::TensorRef &beta,
-                  const rt::TensorRef &initialState,
-                  const std::vector<int32_t> *cuSeqlens,
-                  const ForwardOptions &options) {
-  rt::Expected<Dims> checked = checkInputs(
-      q, k, v, g, beta, initialState,
-      cuSeqlens ? int64_t(cuSeqlens->size()) - 1 : -1,
-      cuSeqlens ? cuSeqlens->data() : nullptr);
+rt::Expected<ForwardResult> tlc::ops::forward(
+    Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
+    const rt::TensorRef &v, const rt::TensorRef &g, const rt::TensorRef &beta,
+    const rt::TensorRef &initialState, const std::vector<int32_t> *cuSeqlens,
+    const ForwardOptions &options) {
+  rt::Expected<Dims> checked =
+      checkInputs(q, k, v, g, beta, initialState,
+                  cuSeqlens ? int64_t(cuSeqlens->size()) - 1 : -1,
+                  cuSeqlens ? cuSeqlens->data() : nullptr);
   if (!checked)
     return checked.status();
   Dims dims = *checked;
@@ -333,8 +334,8 @@ tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
   ForwardResult result;
   result.o = *o;
   if (options.outputFinalState) {
-    rt::Expected<rt::TensorRef> ht = make(
-        DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV}, true);
+    rt::Expected<rt::TensorRef> ht =
+        make(DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV}, true);
     if (!ht) {
       backend.release(*o);
       return ht.status();
@@ -370,7 +371,8 @@ tlc::ops::forward(Backend &backend, const rt::TensorRef &q,
   return result;
 }
 
-std::string tlc::ops::gdnVariantName(const std::vector<std::string> &constants) {
+std::string
+tlc::ops::gdnVariantName(const std::vector<std::string> &constants) {
   std::string name;
   for (const std::string &c : constants) {
     if (!name.empty())

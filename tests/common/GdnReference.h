@@ -1,4 +1,5 @@
-//===- GdnReference.h - Token-by-token GDN in float64, and test cases -*- C++ -*-===//
+//===- GdnReference.h - Token-by-token GDN in float64, and test cases -*- C++
+//-*-===//
 //
 // The reference of ../shared/brief/gdn.md section 1, run token by token in
 // float64, and the input recipe of the GDN tests. Shared by the interpreter
@@ -54,7 +55,8 @@ inline GdnInputs makeGdnInputs(const GdnCase &c, std::mt19937_64 &rng) {
       double norm = 1e-6;
       for (int64_t i = 0; i < d; ++i)
         norm += double((*x)[r * d + i]) * (*x)[r * d + i];
-      double factor = c.normalizeQK ? 1 / std::sqrt(norm) : 1 / std::sqrt(double(d));
+      double factor =
+          c.normalizeQK ? 1 / std::sqrt(norm) : 1 / std::sqrt(double(d));
       for (int64_t i = 0; i < d; ++i)
         (*x)[r * d + i] = float((*x)[r * d + i] * factor);
     }
@@ -62,21 +64,24 @@ inline GdnInputs makeGdnInputs(const GdnCase &c, std::mt19937_64 &rng) {
   in.beta.resize(bt * c.hv);
   for (int64_t i = 0; i < bt * c.hv; ++i) {
     float x = normal(rng);
-    float logsig = x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
+    float logsig =
+        x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
     in.g[i] = c.strongDecay ? -10.f + 0.5f * normal(rng) : logsig / 16;
     for (int64_t h : c.zeroGateHeads)
       if (i % c.hv == h)
         in.g[i] = 0;
     in.beta[i] = 1.f / (1.f + std::exp(-normal(rng)));
   }
-  int64_t numSeqs = c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
+  int64_t numSeqs =
+      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
   if (c.initialState)
     fill(in.h0, numSeqs * c.hv * d * d);
   return in;
 }
 
 /// o [B, T, Hv, V] and final states [N, Hv, K, V], float64, token by token:
-/// S_t = e^{g_t} (I - b_t k_t k_t^T) S_{t-1} + b_t k_t v_t^T, o_t = scale S_t^T q_t.
+/// S_t = e^{g_t} (I - b_t k_t k_t^T) S_{t-1} + b_t k_t v_t^T, o_t = scale S_t^T
+/// q_t.
 inline void gdnReference(const GdnCase &c, const GdnInputs &in, double scale,
                          std::vector<double> &o, std::vector<double> &ht) {
   const int64_t d = c.headDim, hqk = c.hqk, hv = c.hv;
@@ -110,8 +115,8 @@ inline void gdnReference(const GdnCase &c, const GdnInputs &in, double scale,
         }
         for (int64_t i = 0; i < d; ++i)
           for (int64_t j = 0; j < d; ++j)
-            S[i * d + j] = decay * (S[i * d + j] - b * k[i] * kS[j]) +
-                           b * k[i] * v[j];
+            S[i * d + j] =
+                decay * (S[i * d + j] - b * k[i] * kS[j]) + b * k[i] * v[j];
         for (int64_t j = 0; j < d; ++j) {
           double s = 0;
           for (int64_t i = 0; i < d; ++i)
@@ -130,26 +135,44 @@ inline std::vector<GdnCase> gdnCases() {
   GdnCase c;
   c = {};
   c.name = "T not a multiple of 64, K=V=64";
-  c.tokens = 100; c.hqk = 1; c.hv = 2; c.headDim = 64;
+  c.tokens = 100;
+  c.hqk = 1;
+  c.hv = 2;
+  c.headDim = 64;
   cases.push_back(c);
   c = {};
   c.name = "varlen 1, 37, 64, 130; GVA 2; K=V=64";
-  c.tokens = 232; c.cuSeqlens = {0, 1, 38, 102, 232}; c.hqk = 1; c.hv = 2;
+  c.tokens = 232;
+  c.cuSeqlens = {0, 1, 38, 102, 232};
+  c.hqk = 1;
+  c.hv = 2;
   c.headDim = 64;
   cases.push_back(c);
   c = {};
   c.name = "GVA 4, a head with g = 0, no initial state, K=V=128";
-  c.tokens = 70; c.hqk = 1; c.hv = 4; c.headDim = 128; c.initialState = false;
+  c.tokens = 70;
+  c.hqk = 1;
+  c.hv = 4;
+  c.headDim = 128;
+  c.initialState = false;
   c.zeroGateHeads = {2};
   cases.push_back(c);
   c = {};
   c.name = "strong decay (g about -10), dense batch of 2, GVA 1";
-  c.batch = 2; c.tokens = 65; c.hqk = 2; c.hv = 2; c.headDim = 64;
+  c.batch = 2;
+  c.tokens = 65;
+  c.hqk = 2;
+  c.hv = 2;
+  c.headDim = 64;
   c.strongDecay = true;
   cases.push_back(c);
   c = {};
   c.name = "unnormalised keys, K=V=128";
-  c.tokens = 64; c.hqk = 1; c.hv = 1; c.headDim = 128; c.normalizeQK = false;
+  c.tokens = 64;
+  c.hqk = 1;
+  c.hv = 1;
+  c.headDim = 128;
+  c.normalizeQK = false;
   cases.push_back(c);
   return cases;
 }

@@ -48,7 +48,8 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
             int timedRuns = 0) {
   test::GdnInputs in = test::makeGdnInputs(c, rng());
   const int64_t d = c.headDim;
-  int64_t numSeqs = c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
+  int64_t numSeqs =
+      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
   HostTensor q = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
   HostTensor k = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
   HostTensor v = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, in.v);
@@ -56,10 +57,11 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
   HostTensor beta =
       hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta);
   std::vector<float> h0Values = in.h0.empty() ? std::vector<float>(1) : in.h0;
-  HostTensor h0 = hostTensor(rt::DType::F32,
-                             in.h0.empty() ? std::vector<int64_t>{1}
-                                           : std::vector<int64_t>{numSeqs, c.hv, d, d},
-                             h0Values);
+  HostTensor h0 =
+      hostTensor(rt::DType::F32,
+                 in.h0.empty() ? std::vector<int64_t>{1}
+                               : std::vector<int64_t>{numSeqs, c.hv, d, d},
+                 h0Values);
   DeviceTensor dq(q), dk(k), dv(v), dg(g), dbeta(beta), dh0(h0);
   rt::TensorRef h0Ref;
   if (!in.h0.empty())

@@ -1,4 +1,5 @@
-//===- GpuTestUtil.h - Device memory and host dtypes for GPU tests -*- C++ -*-===//
+//===- GpuTestUtil.h - Device memory and host dtypes for GPU tests -*- C++
+//-*-===//
 
 #ifndef TLC_TESTS_GPU_GPUTESTUTIL_H
 #define TLC_TESTS_GPU_GPUTESTUTIL_H

@@ -37,9 +37,13 @@ void launch(rt::Kernel &kernel, std::initializer_list<rt::Arg> args) {
 
 } // namespace
 
-TEST_CASE("axpy and silu_mul match the CPU on ragged shapes", "[gpu][elementwise]") {
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000}, {64, 128},
-                      {1, 1}, {257, 129}, {3, 4097}}) {
+TEST_CASE("axpy and silu_mul match the CPU on ragged shapes",
+          "[gpu][elementwise]") {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000},
+                      {64, 128},
+                      {1, 1},
+                      {257, 129},
+                      {3, 4097}}) {
     INFO("shape " << m << "x" << n);
     HostTensor x(rt::DType::BF16, {m, n}), y(rt::DType::BF16, {m, n});
     x.randomize(rng());
@@ -69,8 +73,10 @@ TEST_CASE("axpy and silu_mul match the CPU on ragged shapes", "[gpu][elementwise
 }
 
 TEST_CASE("row sums and maxima match the CPU", "[gpu][reduce]") {
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 777}, {64, 128},
-                      {3, 5000}, {129, 1}}) {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 777},
+                      {64, 128},
+                      {3, 5000},
+                      {129, 1}}) {
     INFO("shape " << m << "x" << n);
     HostTensor x(rt::DType::F32, {m, n});
     x.randomize(rng(), -3, 1);
@@ -94,7 +100,9 @@ TEST_CASE("row sums and maxima match the CPU", "[gpu][reduce]") {
 
 TEST_CASE("chunk-local cumsum matches the CPU", "[gpu][cumsum]") {
   for (auto [b, t, h] : {std::tuple<int64_t, int64_t, int64_t>{2, 1000, 5},
-                         {1, 64, 8}, {3, 130, 17}, {1, 1, 1}}) {
+                         {1, 64, 8},
+                         {3, 130, 17},
+                         {1, 1, 1}}) {
     INFO("shape " << b << "x" << t << "x" << h);
     HostTensor g(rt::DType::F32, {b, t, h});
     g.randomize(rng(), -1, 0);
@@ -119,8 +127,10 @@ TEST_CASE("chunk-local cumsum matches the CPU", "[gpu][cumsum]") {
 }
 
 TEST_CASE("softmax matches the CPU", "[gpu][softmax]") {
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000}, {7, 1024},
-                      {33, 1}, {9, 513}}) {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000},
+                      {7, 1024},
+                      {33, 1},
+                      {9, 513}}) {
     INFO("shape " << m << "x" << n);
     HostTensor x(rt::DType::BF16, {m, n});
     x.randomize(rng(), -4, 4);
@@ -191,9 +201,12 @@ void checkGemm(const std::string &variant, rt::DType in, rt::DType out,
 
 TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
   using D = rt::DType;
-  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1000, 1000, 1000},
-                         {128, 128, 32}, {129, 257, 64}, {1, 1, 1},
-                         {300, 200, 100}}) {
+  for (auto [m, n, k] :
+       {std::tuple<int64_t, int64_t, int64_t>{1000, 1000, 1000},
+        {128, 128, 32},
+        {129, 257, 64},
+        {1, 1, 1},
+        {300, 200, 100}}) {
     checkGemm("gemm_bf16_f32", D::BF16, D::F32, m, n, k, 1e-5);
     checkGemm("gemm_f16_f32", D::F16, D::F32, m, n, k, 1e-5);
     checkGemm("gemm_bf16_bf16", D::BF16, D::BF16, m, n, k, 4e-3);
@@ -202,7 +215,8 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
   checkGemm("gemm_bf16_f32", D::BF16, D::F32, 4096, 4096, 4096, 1e-5);
 }
 
-TEST_CASE("invalid arguments are rejected before any launch", "[gpu][validation]") {
+TEST_CASE("invalid arguments are rejected before any launch",
+          "[gpu][validation]") {
   rt::Kernel &axpy = loadKernel("elementwise", "axpy");
   HostTensor x(rt::DType::BF16, {64, 128});
   x.randomize(rng());
@@ -220,21 +234,25 @@ TEST_CASE("invalid arguments are rejected before any launch", "[gpu][validation]
     std::vector<rt::Arg> args;
     const char *message;
   } cases[] = {
-      {"dtype", {dWrongType.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
+      {"dtype",
+       {dWrongType.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
        "expected dtype bf16"},
-      {"rank", {dWrongRank.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
+      {"rank",
+       {dWrongRank.arg(), dy.arg(), dout.arg(), rt::Arg::f32(1)},
        "expected rank 2"},
-      {"dims", {dx.arg(), dWrongSize.arg(), dout.arg(), rt::Arg::f32(1)},
+      {"dims",
+       {dx.arg(), dWrongSize.arg(), dout.arg(), rt::Arg::f32(1)},
        "'N'"},
-      {"alignment", {misaligned, dy.arg(), dout.arg(), rt::Arg::f32(1)},
+      {"alignment",
+       {misaligned, dy.arg(), dout.arg(), rt::Arg::f32(1)},
        "align"},
       {"count", {dx.arg(), dy.arg(), dout.arg()}, "argument"},
   };
   for (const Case &c : cases) {
     INFO(c.what);
     dout.poison();
-    rt::Status status = axpy.launch(nullptr, rt::Span<const rt::Arg>(
-                                                 c.args.data(), c.args.size()));
+    rt::Status status = axpy.launch(
+        nullptr, rt::Span<const rt::Arg>(c.args.data(), c.args.size()));
     REQUIRE_FALSE(status.ok());
     CHECK_THAT(status.message(), Catch::Contains(c.message));
     HostTensor out = dout.download(); // Nothing was launched: still poison.

@@ -56,10 +56,14 @@ Result runCase(const test::GdnCase &c, rt::DType dtype, uint64_t seed) {
   const int64_t d = c.headDim;
   int64_t numSeqs =
       c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
-  rt::TensorRef q = hostTensor(backend, dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
-  rt::TensorRef k = hostTensor(backend, dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
-  rt::TensorRef v = hostTensor(backend, dtype, {c.batch, c.tokens, c.hv, d}, in.v);
-  rt::TensorRef g = hostTensor(backend, rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g);
+  rt::TensorRef q =
+      hostTensor(backend, dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
+  rt::TensorRef k =
+      hostTensor(backend, dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
+  rt::TensorRef v =
+      hostTensor(backend, dtype, {c.batch, c.tokens, c.hv, d}, in.v);
+  rt::TensorRef g =
+      hostTensor(backend, rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g);
   rt::TensorRef beta =
       hostTensor(backend, rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta);
   rt::TensorRef h0;
@@ -67,9 +71,9 @@ Result runCase(const test::GdnCase &c, rt::DType dtype, uint64_t seed) {
     h0 = hostTensor(backend, rt::DType::F32, {numSeqs, c.hv, d, d}, in.h0);
   ops::ForwardOptions options;
   options.outputFinalState = true;
-  rt::Expected<ops::ForwardResult> out = ops::forward(
-      backend, q, k, v, g, beta, h0,
-      c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens, options);
+  rt::Expected<ops::ForwardResult> out =
+      ops::forward(backend, q, k, v, g, beta, h0,
+                   c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens, options);
   if (!out)
     FAIL(out.status().message());
   std::vector<double> refO, refHt;
@@ -146,9 +150,9 @@ TEST_CASE("GDN forward at T=512, 4 heads, K=V=128 runs in seconds",
   c.headDim = 128;
   auto start = std::chrono::steady_clock::now();
   Result r = runCase(c, rt::DType::BF16, 1);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf("GDN interpreter T=512 H=4 K=V=128: %.2f s (o error %.2e)\n",
               seconds, r.oError);
   CHECK(r.oError < 5e-3);

@@ -39,10 +39,10 @@ std::string printExpr(const std::string &text) {
 TEST_CASE("indentation becomes INDENT and DEDENT tokens", "[lexer]") {
   test::Source src("a:\n  b\n\n  # comment\n  c\nd\n");
   using K = Token::Kind;
-  std::vector<K> expected = {K::Identifier, K::Colon,   K::Newline,
+  std::vector<K> expected = {K::Identifier, K::Colon,      K::Newline,
                              K::Indent,     K::Identifier, K::Newline,
-                             K::Identifier, K::Newline, K::Dedent,
-                             K::Identifier, K::Newline, K::Eof};
+                             K::Identifier, K::Newline,    K::Dedent,
+                             K::Identifier, K::Newline,    K::Eof};
   CHECK(lexAll(src) == expected);
   CHECK(src.errors().empty());
 }
@@ -50,9 +50,8 @@ TEST_CASE("indentation becomes INDENT and DEDENT tokens", "[lexer]") {
 TEST_CASE("lines inside brackets are joined", "[lexer]") {
   test::Source src("f(a,\n      b)\n");
   using K = Token::Kind;
-  std::vector<K> expected = {K::Identifier, K::LParen,  K::Identifier,
-                             K::Comma,      K::Identifier, K::RParen,
-                             K::Newline,    K::Eof};
+  std::vector<K> expected = {K::Identifier, K::LParen, K::Identifier, K::Comma,
+                             K::Identifier, K::RParen, K::Newline,    K::Eof};
   CHECK(lexAll(src) == expected);
 }
 
@@ -102,8 +101,7 @@ TEST_CASE("lexer errors name the place", "[lexer]") {
 TEST_CASE("expressions follow Python precedence", "[parser]") {
   CHECK(printExpr("a + b * c") == "(+ a (* b c))");
   CHECK(printExpr("-a * b") == "(* (- a) b)");
-  CHECK(printExpr("a < b and not c or d") ==
-        "(or (and (< a b) (not c)) d)");
+  CHECK(printExpr("a < b and not c or d") == "(or (and (< a b) (not c)) d)");
   CHECK(printExpr("x // 2 % 3") == "(% (// x 2) 3)");
   CHECK(printExpr("(a, b)") == "(tuple a b)");
   CHECK(printExpr("(a)") == "a");
@@ -128,11 +126,9 @@ TEST_CASE("parser errors are precise", "[parser]") {
 
 TEST_CASE("deep nesting is an error, not a stack overflow", "[parser]") {
   std::string deep(100000, '(');
-  CHECK_THAT(printExpr(deep + "1"),
-             Catch::Contains("nested too deeply"));
+  CHECK_THAT(printExpr(deep + "1"), Catch::Contains("nested too deeply"));
   std::string negations(100000, '-');
-  CHECK_THAT(printExpr(negations + "1"),
-             Catch::Contains("nested too deeply"));
+  CHECK_THAT(printExpr(negations + "1"), Catch::Contains("nested too deeply"));
 }
 
 TEST_CASE("a kernel parses into the AST", "[parser]") {

@@ -10,12 +10,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Codegen/CudaEmitter.h"
+#include "tlc/Dialect/Tile/TileDialect.h"
 #include "tlc/Driver/Compiler.h"
 #include "tlc/Frontend/MLIRGen.h"
 #include "tlc/Frontend/Parser.h"
 #include "tlc/Interpreter/Interpreter.h"
 #include "tlc/Interpreter/Npy.h"
-#include "tlc/Dialect/Tile/TileDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,15 +24,15 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/xxhash.h"
 
 #include <map>
@@ -61,16 +61,16 @@ cl::list<std::string>
             cl::value_desc("NAME=VALUE"), cl::cat(tlcCategory));
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Tile),
-    cl::values(
-        clEnumValN(EmitKind::Ast, "ast", "the parsed syntax tree"),
-        clEnumValN(EmitKind::Tile, "tile", "the tile dialect (MLIR)"),
-        clEnumValN(EmitKind::Lowered, "lowered",
-                   "the tile dialect after the compiler's passes"),
-        clEnumValN(EmitKind::Cuda, "cuda", "generated CUDA C++"),
-        clEnumValN(EmitKind::Ptx, "ptx", "PTX (with NAME.json beside it)"),
-        clEnumValN(EmitKind::Cubin, "cubin",
-                   "cubin (with NAME.json beside it)"),
-        clEnumValN(EmitKind::Meta, "meta", "kernel metadata (JSON)")),
+    cl::values(clEnumValN(EmitKind::Ast, "ast", "the parsed syntax tree"),
+               clEnumValN(EmitKind::Tile, "tile", "the tile dialect (MLIR)"),
+               clEnumValN(EmitKind::Lowered, "lowered",
+                          "the tile dialect after the compiler's passes"),
+               clEnumValN(EmitKind::Cuda, "cuda", "generated CUDA C++"),
+               clEnumValN(EmitKind::Ptx, "ptx",
+                          "PTX (with NAME.json beside it)"),
+               clEnumValN(EmitKind::Cubin, "cubin",
+                          "cubin (with NAME.json beside it)"),
+               clEnumValN(EmitKind::Meta, "meta", "kernel metadata (JSON)")),
     cl::cat(tlcCategory));
 cl::opt<std::string> arch("arch", cl::desc("GPU target: sm_90a or sm_80"),
                           cl::init("sm_90a"), cl::cat(tlcCategory));
@@ -100,12 +100,14 @@ cl::list<std::string> runDefines("D", cl::Prefix,
                                  cl::desc("Compile-time parameter override"),
                                  cl::value_desc("NAME=VALUE"),
                                  cl::sub(runCommand));
+cl::list<std::string> runInputs("input",
+                                cl::desc("A tensor argument from a .npy file"),
+                                cl::value_desc("NAME=FILE.npy"),
+                                cl::sub(runCommand));
 cl::list<std::string>
-    runInputs("input", cl::desc("A tensor argument from a .npy file"),
-              cl::value_desc("NAME=FILE.npy"), cl::sub(runCommand));
-cl::list<std::string> runDims(
-    "dim", cl::desc("A symbolic dimension, for tensors generated from --seed"),
-    cl::value_desc("NAME=N"), cl::sub(runCommand));
+    runDims("dim",
+            cl::desc("A symbolic dimension, for tensors generated from --seed"),
+            cl::value_desc("NAME=N"), cl::sub(runCommand));
 cl::list<std::string> runScalars("scalar", cl::desc("A scalar argument"),
                                  cl::value_desc("NAME=VALUE"),
                                  cl::sub(runCommand));
@@ -140,8 +142,8 @@ int runInterpreter() {
   if (std::error_code ec = fileOrErr.getError())
     return fail("cannot read '" + runFile + "': " + ec.message());
   llvm::SourceMgr sourceMgr;
-  unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr),
-                                             llvm::SMLoc());
+  unsigned id =
+      sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr), llvm::SMLoc());
   tlc::Diagnostics diags(sourceMgr, llvm::errs());
   std::optional<tlc::ast::Module> ast =
       tlc::parseModule(sourceMgr.getMemoryBuffer(id)->getBuffer(), diags);
@@ -166,9 +168,9 @@ int runInterpreter() {
 
   std::map<std::string, std::string> inputs, scalars;
   std::map<std::string, int64_t> dims;
-  for (auto [list, what] :
-       {std::pair{&runInputs, "--input"}, {&runScalars, "--scalar"},
-        {&runDims, "--dim"}}) {
+  for (auto [list, what] : {std::pair{&runInputs, "--input"},
+                            {&runScalars, "--scalar"},
+                            {&runDims, "--dim"}}) {
     for (const std::string &entry : *list) {
       auto kv = splitAssignment(entry);
       if (!kv)
@@ -212,7 +214,8 @@ int runInterpreter() {
                        i, tlc::tile::TileDialect::getParamNameAttrName())
                    .getValue()
                    .str();
-    auto type = llvm::dyn_cast<tlc::tile::BufferType>(func.getArgumentTypes()[i]);
+    auto type =
+        llvm::dyn_cast<tlc::tile::BufferType>(func.getArgumentTypes()[i]);
     if (!type || !inputs.count(names[i]))
       continue;
     tensors[i].dtype = dtypeOf(type.getElementType());
@@ -252,8 +255,8 @@ int runInterpreter() {
           if (mlir::ShapedType::isDynamic(extent)) {
             if (!dims.count(dim))
               return fail("tensor '" + names[i] + "': dimension '" + dim +
-                          "' is unknown; give --dim " + dim +
-                          "=N or --input " + names[i] + "=FILE.npy");
+                          "' is unknown; give --dim " + dim + "=N or --input " +
+                          names[i] + "=FILE.npy");
             extent = dims[dim];
           }
           tensor.shape.push_back(extent);
@@ -354,8 +357,7 @@ int main(int argc, char **argv) {
     request.kernel = kernelName;
     request.defines.assign(defines.begin(), defines.end());
     request.codegen.arch = arch;
-    llvm::Expected<tlc::JitResult> result =
-        tlc::jitCompile(request, jitCache);
+    llvm::Expected<tlc::JitResult> result = tlc::jitCompile(request, jitCache);
     if (!result) {
       llvm::errs() << llvm::toString(result.takeError()) << "\n";
       return 1;
@@ -372,8 +374,8 @@ int main(int argc, char **argv) {
   }
 
   llvm::SourceMgr sourceMgr;
-  unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr),
-                                             llvm::SMLoc());
+  unsigned id =
+      sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr), llvm::SMLoc());
   tlc::Diagnostics diags(sourceMgr, llvm::errs());
 
   mlir::TimingScope parseTimer = rootTimer.nest("parse");
@@ -387,7 +389,11 @@ int main(int argc, char **argv) {
     std::string text;
     llvm::raw_string_ostream os(text);
     tlc::ast::print(*module, os);
-    return writeFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), text) ? 0 : 1;
+    return writeFile(outputPath.empty() ? std::string("-")
+                                        : outputPath.getValue(),
+                     text)
+               ? 0
+               : 1;
   }
 
   mlir::MLIRContext context;
@@ -404,7 +410,11 @@ int main(int argc, char **argv) {
     std::string text;
     llvm::raw_string_ostream os(text);
     tileModule->print(os);
-    return writeFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), text) ? 0 : 1;
+    return writeFile(outputPath.empty() ? std::string("-")
+                                        : outputPath.getValue(),
+                     text)
+               ? 0
+               : 1;
   };
   if (emitKind == EmitKind::Tile)
     return printModule();
@@ -444,7 +454,11 @@ int main(int argc, char **argv) {
     std::string text;
     for (const tlc::KernelArtifact &artifact : *artifacts)
       text += artifact.cuda + "\n";
-    return writeFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), text) ? 0 : 1;
+    return writeFile(outputPath.empty() ? std::string("-")
+                                        : outputPath.getValue(),
+                     text)
+               ? 0
+               : 1;
   }
 
   for (tlc::KernelArtifact &artifact : *artifacts) {
@@ -457,7 +471,8 @@ int main(int argc, char **argv) {
     if (mlir::failed(tlc::compileWithNvrtc(artifact, codegen, log)))
       return fail("NVRTC failed to compile kernel '" + artifact.name +
                   "' (locations refer to the .tl source; --emit cuda shows "
-                  "the generated code):\n" + log);
+                  "the generated code):\n" +
+                  log);
   }
 
   if (outputPath.empty()) {
@@ -469,7 +484,8 @@ int main(int argc, char **argv) {
         text += artifact.ptx;
       } else {
         llvm::raw_string_ostream os(text);
-        os << llvm::formatv("{0:2}", llvm::json::Value(std::move(artifact.metadata)))
+        os << llvm::formatv("{0:2}",
+                            llvm::json::Value(std::move(artifact.metadata)))
            << "\n";
       }
     }
@@ -477,19 +493,21 @@ int main(int argc, char **argv) {
   }
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
-    return fail("cannot create directory '" + outputPath + "': " +
-                ec.message());
+    return fail("cannot create directory '" + outputPath +
+                "': " + ec.message());
   for (tlc::KernelArtifact &artifact : *artifacts) {
     llvm::SmallString<256> base(outputPath);
     llvm::sys::path::append(base, artifact.name);
-    if (emitKind == EmitKind::Ptx && !writeFile((base + ".ptx").str(), artifact.ptx))
+    if (emitKind == EmitKind::Ptx &&
+        !writeFile((base + ".ptx").str(), artifact.ptx))
       return 1;
     if (emitKind == EmitKind::Cubin &&
         !writeFile((base + ".cubin").str(), artifact.cubin))
       return 1;
     std::string json;
     llvm::raw_string_ostream os(json);
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(artifact.metadata)))
+    os << llvm::formatv("{0:2}",
+                        llvm::json::Value(std::move(artifact.metadata)))
        << "\n";
     if (!writeFile((base + ".json").str(), json))
       return 1;

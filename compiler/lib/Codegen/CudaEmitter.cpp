@@ -100,10 +100,10 @@ struct Buffer {
   enum Kind { GlobalArg, GlobalView, Shared, SharedView, Fragment, Local };
   Kind kind;
   std::string name;
-  std::string elem;            // C element type
-  SmallVector<int64_t> shape;  // static shape (global args: unused)
-  std::string layout;          // fragments: layout type
-  SmallVector<int64_t> strides; // shared, shared views, locals
+  std::string elem;               // C element type
+  SmallVector<int64_t> shape;     // static shape (global args: unused)
+  std::string layout;             // fragments: layout type
+  SmallVector<int64_t> strides;   // shared, shared views, locals
   int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout
 };
 
@@ -236,8 +236,8 @@ void KernelEmitter::lineDirective(Location loc) {
 
 LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
   threads = static_cast<int64_t>(launch.getThreads());
-  os << "extern \"C\" __global__ void __launch_bounds__(" << threads
-     << ", 1)\n" << func.getName() << "(";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << threads << ", 1)\n"
+     << func.getName() << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
     auto nameAttr = func.getArgAttrOfType<StringAttr>(
@@ -256,8 +256,8 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
                << type.getElementType();
       os << "tlc::TensorArg<" << type.getRank() << "> " << argName;
       buffers[arg] = Buffer{Buffer::GlobalArg, argName, elem, {}, "", {}};
-      auto dims = func.getArgAttrOfType<ArrayAttr>(
-          i, TileDialect::getDimsAttrName());
+      auto dims =
+          func.getArgAttrOfType<ArrayAttr>(i, TileDialect::getDimsAttrName());
       llvm::json::Array dimNames;
       for (int64_t d = 0; d < type.getRank(); ++d)
         dimNames.push_back(dims ? cast<StringAttr>(dims[d]).getValue().str()
@@ -266,8 +266,8 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
       param["dtype"] = dtypeName(type.getElementType());
       param["rank"] = type.getRank();
       param["dims"] = std::move(dimNames);
-      param["alignment"] =
-          std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+      param["alignment"] = std::max<int64_t>(
+          1, type.getElementType().getIntOrFloatBitWidth() / 8);
     } else {
       os << cType(arg.getType()) << " " << argName;
       param["kind"] = "scalar";
@@ -336,15 +336,19 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
              << type.getElementType();
     if (type.getScope() != MemoryScope::Shared)
       return WalkResult::advance();
-    int64_t bytes = numElements(type.getShape()) *
-                    std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+    int64_t bytes =
+        numElements(type.getShape()) *
+        std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
     bytes = llvm::alignTo(bytes, 128) * stagesOf.lookup_or(alloc, 1);
     sharedTop = llvm::alignTo(sharedTop, 128);
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
     n = fresh(n + "_");
     names[alloc] = n;
-    buffers[alloc] = Buffer{Buffer::Shared, n, elem,
-                            SmallVector<int64_t>(type.getShape()), "",
+    buffers[alloc] = Buffer{Buffer::Shared,
+                            n,
+                            elem,
+                            SmallVector<int64_t>(type.getShape()),
+                            "",
                             rowMajorStrides(type.getShape())};
     line() << elem << " *const " << n << " = reinterpret_cast<" << elem
            << " *>(tlc_smem + " << sharedTop << ");\n";
@@ -415,8 +419,12 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
             return alloc.emitError("code generation: fragment without a "
                                    "layout (run tile-infer-layouts)");
           std::string cname = fresh(n + "_");
-          Buffer fragment{Buffer::Fragment, cname, elem,
-                          SmallVector<int64_t>(type.getShape()), "", {}};
+          Buffer fragment{Buffer::Fragment,
+                          cname,
+                          elem,
+                          SmallVector<int64_t>(type.getShape()),
+                          "",
+                          {}};
           if (layout.getAs<StringAttr>("kind").getValue() == "mma") {
             fragment.warpsM = layout.getAs<IntegerAttr>("warps_m").getInt();
             fragment.warpsN = layout.getAs<IntegerAttr>("warps_n").getInt();
@@ -424,25 +432,27 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
                 "tlc::MmaLayout<{0}, {1}, {2}, {3}>", type.getShape()[0],
                 type.getShape()[1], fragment.warpsM, fragment.warpsN);
           } else {
-            fragment.layout = llvm::formatv("tlc::StridedLayout<{0}, {1}>",
-                                            numElements(type.getShape()),
-                                            threads);
+            fragment.layout =
+                llvm::formatv("tlc::StridedLayout<{0}, {1}>",
+                              numElements(type.getShape()), threads);
           }
           std::string layoutType = fragment.layout;
           names[alloc] = cname;
           buffers[alloc] = std::move(fragment);
-          line() << elem << " " << cname << "[" << layoutType
-                 << "::kRegs];\n";
+          line() << elem << " " << cname << "[" << layoutType << "::kRegs];\n";
           return success();
         }
         case MemoryScope::Local: {
           std::string cname = fresh(n + "_");
           names[alloc] = cname;
-          buffers[alloc] = Buffer{Buffer::Local, cname, elem,
-                                  SmallVector<int64_t>(type.getShape()), "",
+          buffers[alloc] = Buffer{Buffer::Local,
+                                  cname,
+                                  elem,
+                                  SmallVector<int64_t>(type.getShape()),
+                                  "",
                                   rowMajorStrides(type.getShape())};
-          line() << elem << " " << cname << "["
-                 << numElements(type.getShape()) << "];\n";
+          line() << elem << " " << cname << "[" << numElements(type.getShape())
+                 << "];\n";
           return success();
         }
         case MemoryScope::Global:
@@ -471,15 +481,14 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
                       "arrives with the Hopper back end";
           })
       .Default([&](Operation *o) {
-        return o->emitError() << "code generation: cannot lower "
-                              << o->getName();
+        return o->emitError()
+               << "code generation: cannot lower " << o->getName();
       });
 }
 
 LogicalResult KernelEmitter::emitArith(Operation *op) {
   if (op->getNumResults() != 1)
-    return op->emitError() << "code generation: cannot lower "
-                           << op->getName();
+    return op->emitError() << "code generation: cannot lower " << op->getName();
   Type type = op->getResult(0).getType();
   std::string t = cType(type);
   if (t.empty())
@@ -490,7 +499,8 @@ LogicalResult KernelEmitter::emitArith(Operation *op) {
   auto mathCall = [&](StringRef f32Name, StringRef f64Name) {
     if (type.isF64())
       return (f64Name + "(" + operand(0) + ")").str();
-    std::string call = (f32Name + "(tlc::cvt<float>(" + operand(0) + "))").str();
+    std::string call =
+        (f32Name + "(tlc::cvt<float>(" + operand(0) + "))").str();
     return is16 ? "tlc::cvt<" + t + ">(" + call + ")" : call;
   };
   auto binary = [&](StringRef symbol) {
@@ -500,14 +510,15 @@ LogicalResult KernelEmitter::emitArith(Operation *op) {
   if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
     Attribute value = constant.getValue();
     if (auto intAttr = dyn_cast<IntegerAttr>(value)) {
-      expr = type.isInteger(1) ? (intAttr.getValue().isZero() ? "false" : "true")
-                               : std::to_string(intAttr.getInt()) + "LL";
+      expr = type.isInteger(1)
+                 ? (intAttr.getValue().isZero() ? "false" : "true")
+                 : std::to_string(intAttr.getInt()) + "LL";
     } else if (auto floatAttr = dyn_cast<FloatAttr>(value)) {
       double d = floatAttr.getValueAsDouble();
       std::string literal;
       if (std::isinf(d))
-        literal = d > 0 ? "__int_as_float(0x7f800000)"
-                        : "__int_as_float(0xff800000)";
+        literal =
+            d > 0 ? "__int_as_float(0x7f800000)" : "__int_as_float(0xff800000)";
       else if (std::isnan(d))
         literal = "__int_as_float(0x7fc00000)";
       else
@@ -546,8 +557,8 @@ LogicalResult KernelEmitter::emitArith(Operation *op) {
   } else if (isa<arith::NegFOp>(op)) {
     expr = "(-" + operand(0) + ")";
   } else if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
-    static const char *symbols[] = {"==", "!=", "<", "<=", ">", ">=",
-                                    "<",  "<=", ">", ">="};
+    static const char *symbols[] = {"==", "!=", "<",  "<=", ">",
+                                    ">=", "<",  "<=", ">",  ">="};
     expr = binary(symbols[static_cast<int>(cmp.getPredicate())]);
   } else if (auto cmp = dyn_cast<arith::CmpFOp>(op)) {
     using P = arith::CmpFPredicate;
@@ -610,11 +621,10 @@ LogicalResult KernelEmitter::emitArith(Operation *op) {
   } else if (isa<math::FloorOp>(op)) {
     expr = mathCall("floorf", "floor");
   } else if (isa<math::AbsIOp>(op)) {
-    expr = "(" + operand(0) + " < 0 ? -" + operand(0) + " : " + operand(0) +
-           ")";
+    expr =
+        "(" + operand(0) + " < 0 ? -" + operand(0) + " : " + operand(0) + ")";
   } else {
-    return op->emitError() << "code generation: cannot lower "
-                           << op->getName();
+    return op->emitError() << "code generation: cannot lower " << op->getName();
   }
   line() << "const " << t << " " << bind(op->getResult(0)) << " = " << expr
          << ";\n";
@@ -652,8 +662,12 @@ LogicalResult KernelEmitter::emitView(ViewOp op) {
            << n << " = tlc::makeView<" << base->elem << ", " << kept.size()
            << ">(" << base->name << ", {" << offsets << "}, {"
            << (kept.empty() ? "0" : joinInts(kept)) << "});\n";
-    buffers[op] = Buffer{Buffer::GlobalView, n, base->elem,
-                         SmallVector<int64_t>(resultType.getShape()), "", {}};
+    buffers[op] = Buffer{Buffer::GlobalView,
+                         n,
+                         base->elem,
+                         SmallVector<int64_t>(resultType.getShape()),
+                         "",
+                         {}};
     return success();
   }
   if (base->kind == Buffer::Shared || base->kind == Buffer::Local) {
@@ -669,8 +683,11 @@ LogicalResult KernelEmitter::emitView(ViewOp op) {
     line() << "const tlc::SView<" << base->elem << ", " << kept.size() << "> "
            << n << "{" << base->name << start << ", {"
            << (strides.empty() ? "1" : joinInts(strides)) << "}};\n";
-    buffers[op] = Buffer{Buffer::SharedView, n, base->elem,
-                         SmallVector<int64_t>(resultType.getShape()), "",
+    buffers[op] = Buffer{Buffer::SharedView,
+                         n,
+                         base->elem,
+                         SmallVector<int64_t>(resultType.getShape()),
+                         "",
                          strides};
     return success();
   }
@@ -771,8 +788,8 @@ static std::string accessorFor(const Buffer &b, int64_t rank) {
       zeros += std::string(d ? ", " : "") + "0";
       all += std::string(d ? ", " : "") + std::to_string(d);
     }
-    return llvm::formatv("tlc::makeView<{0}, {1}>({2}, {{{3}}, {{{4}})",
-                         b.elem, rank, b.name, zeros, all)
+    return llvm::formatv("tlc::makeView<{0}, {1}>({2}, {{{3}}, {{{4}})", b.elem,
+                         rank, b.name, zeros, all)
         .str();
   }
   case Buffer::GlobalView:
@@ -812,13 +829,13 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
     if (src->layout == dst->layout) {
       line() << "#pragma unroll\n";
       line() << "for (int r = 0; r < " << dst->layout << "::kRegs; ++r) "
-             << dst->name << "[r] = tlc::cvt<" << dst->elem << ">("
-             << src->name << "[r]);\n";
+             << dst->name << "[r] = tlc::cvt<" << dst->elem << ">(" << src->name
+             << "[r]);\n";
     } else {
       std::string tmp = scratch(0, numElements(shape) * 4, "float");
       barrier();
-      line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
-             << tmp << ");\n";
+      line() << "tlc::spill<" << src->layout << ">(" << src->name << ", " << tmp
+             << ");\n";
       barrier();
       line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
              << tmp << ");\n";
@@ -865,9 +882,8 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
     return success();
   default:
     barrier();
-    line() << "tlc::fillBlock<" << shapeType(shape) << ", " << dst->elem
-           << ">(" << accessorFor(*dst, shape.size()) << ", " << value
-           << ");\n";
+    line() << "tlc::fillBlock<" << shapeType(shape) << ", " << dst->elem << ">("
+           << accessorFor(*dst, shape.size()) << ", " << value << ");\n";
     barrier();
     return success();
   }
@@ -901,8 +917,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   barrier();
   if (a->kind == Buffer::Fragment) {
     // Register A: stage it row-major in scratch.
-    aPtr = scratch(0, numElements(aShape) *
-                          std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8),
+    aPtr = scratch(0,
+                   numElements(aShape) *
+                       std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8),
                    a->elem);
     line() << "tlc::spill<" << a->layout << ">(" << a->name << ", " << aPtr
            << ");\n";
@@ -930,8 +947,8 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
 }
 
 /// [outer, len, inner] sizes of a row-major shape around `dim`.
-static std::tuple<int64_t, int64_t, int64_t> splitAround(ArrayRef<int64_t> shape,
-                                                         int64_t dim) {
+static std::tuple<int64_t, int64_t, int64_t>
+splitAround(ArrayRef<int64_t> shape, int64_t dim) {
   int64_t outer = numElements(shape.take_front(dim));
   int64_t inner = numElements(shape.drop_front(dim + 1));
   return {outer, shape[dim], inner};
@@ -980,8 +997,7 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
            << dstScratch << ");\n";
   } else if (dst->kind == Buffer::Local) {
     line() << "for (int e = 0; e < " << dstNumel << "; ++e) " << dst->name
-           << "[e] = tlc::cvt<" << dst->elem << ">(" << dstScratch
-           << "[e]);\n";
+           << "[e] = tlc::cvt<" << dst->elem << ">(" << dstScratch << "[e]);\n";
   } else if (dst->kind == Buffer::Shared) {
     line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
            << "; e += blockDim.x) " << dst->name << "[e] = tlc::cvt<"
@@ -1038,8 +1054,7 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   std::string source = accessorFor(*src, shape.size());
   if (src->kind == Buffer::Fragment) {
     // Stage the fragment so that the block-wide loop can read any element.
-    source = llvm::formatv("tlc::SView<float, {0}>{{{1}, {{{2}}}",
-                           shape.size(),
+    source = llvm::formatv("tlc::SView<float, {0}>{{{1}, {{{2}}}", shape.size(),
                            scratch(0, numElements(shape) * 4, "float"),
                            joinInts(rowMajorStrides(shape)))
                  .str();
@@ -1063,8 +1078,8 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
                          body.getArguments().end());
   auto isAnchor = [&](Value buf, ValueRange indices) {
     Buffer *b = buffer(buf);
-    return b && b->kind == Buffer::Fragment &&
-           llvm::equal(b->shape, extents) && llvm::equal(indices, ivs);
+    return b && b->kind == Buffer::Fragment && llvm::equal(b->shape, extents) &&
+           llvm::equal(indices, ivs);
   };
   // The anchor: a fragment written (else read) at exactly the loop
   // variables; its layout decides which thread runs which iteration.
@@ -1136,8 +1151,8 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
 
 void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
   launch.walk([&](scf::ForOp loop) {
-    auto stages = loop->getAttrOfType<IntegerAttr>(
-        TileDialect::getNumStagesAttrName());
+    auto stages =
+        loop->getAttrOfType<IntegerAttr>(TileDialect::getNumStagesAttrName());
     if (!stages || stages.getInt() < 2 || loop.getNumResults())
       return;
     PipelinedLoop plan;
@@ -1192,9 +1207,8 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
       work.push_back(operand.getDefiningOp());
   }
   SmallVector<Operation *> ordered(slice.begin(), slice.end());
-  llvm::sort(ordered, [](Operation *a, Operation *b) {
-    return a->isBeforeInBlock(b);
-  });
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   std::string savedIv = names[loop.getInductionVar()];
   names[loop.getInductionVar()] = iv.str();
   for (Operation *op : ordered)
@@ -1204,17 +1218,21 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
   lastLine = 0; // The body re-emits these lines: restate #line there.
   Buffer &dst = buffers[copy.getDst()];
   ArrayRef<int64_t> shape = copy.getDst().getType().getShape();
-  int64_t stageElems = llvm::alignTo(
-      numElements(shape) * std::max<int64_t>(
-                               1, copy.getDst().getType().getElementType()
-                                          .getIntOrFloatBitWidth() / 8),
-      128) / std::max<int64_t>(1, copy.getDst().getType().getElementType()
-                                          .getIntOrFloatBitWidth() / 8);
-  line() << "tlc::copyAsync<" << shapeType(shape) << ">("
-         << name(copy.getSrc()) << ", tlc::SView<" << dst.elem << ", "
-         << shape.size() << ">{" << dst.name << " + (" << stage << ") * "
-         << stageElems << ", {" << joinInts(rowMajorStrides(shape))
-         << "}});\n";
+  int64_t stageElems =
+      llvm::alignTo(numElements(shape) *
+                        std::max<int64_t>(1, copy.getDst()
+                                                     .getType()
+                                                     .getElementType()
+                                                     .getIntOrFloatBitWidth() /
+                                                 8),
+                    128) /
+      std::max<int64_t>(
+          1,
+          copy.getDst().getType().getElementType().getIntOrFloatBitWidth() / 8);
+  line() << "tlc::copyAsync<" << shapeType(shape) << ">(" << name(copy.getSrc())
+         << ", tlc::SView<" << dst.elem << ", " << shape.size() << ">{"
+         << dst.name << " + (" << stage << ") * " << stageElems << ", {"
+         << joinInts(rowMajorStrides(shape)) << "}});\n";
   return success();
 }
 
@@ -1225,8 +1243,8 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
               step = name(op.getStep());
   // Prologue: the first stages - 1 iterations' copies.
   std::string ps = fresh("ps");
-  line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1
-         << "; ++" << ps << ") {\n";
+  line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1 << "; ++"
+         << ps << ") {\n";
   ++indent;
   std::string tp = fresh("tp");
   line() << "const tlc::i64 " << tp << " = " << lb << " + " << ps << " * "
@@ -1253,9 +1271,8 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
          << " * " << step << ";\n";
   line() << "if (" << ahead << " < " << ub << ") {\n";
   ++indent;
-  std::string aheadStage =
-      "(" + it + " + " + std::to_string(stages - 1) + ") % " +
-      std::to_string(stages);
+  std::string aheadStage = "(" + it + " + " + std::to_string(stages - 1) +
+                           ") % " + std::to_string(stages);
   for (CopyOp copy : loop.copies)
     if (failed(emitPrefetch(op, copy, ahead, aheadStage)))
       return failure();

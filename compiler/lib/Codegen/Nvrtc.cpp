@@ -25,10 +25,9 @@ mlir::LogicalResult tlc::compileWithNvrtc(KernelArtifact &artifact,
   const char *headerSources[] = {kDeviceLibrarySource};
   const char *headerNames[] = {"tlc/device/tlc.cuh"};
   nvrtcProgram program;
-  nvrtcResult result =
-      nvrtcCreateProgram(&program, artifact.cuda.c_str(),
-                         (artifact.name + ".cu").c_str(), 1, headerSources,
-                         headerNames);
+  nvrtcResult result = nvrtcCreateProgram(&program, artifact.cuda.c_str(),
+                                          (artifact.name + ".cu").c_str(), 1,
+                                          headerSources, headerNames);
   if (result != NVRTC_SUCCESS) {
     log = std::string("nvrtcCreateProgram: ") + nvrtcGetErrorString(result);
     return mlir::failure();
@@ -64,8 +63,7 @@ mlir::LogicalResult tlc::compileWithNvrtc(KernelArtifact &artifact,
     artifact.ptx.pop_back();
   if (options.cubin) {
     size_t cubinSize = 0;
-    if (nvrtcGetCUBINSize(program, &cubinSize) != NVRTC_SUCCESS ||
-        !cubinSize) {
+    if (nvrtcGetCUBINSize(program, &cubinSize) != NVRTC_SUCCESS || !cubinSize) {
       log = "NVRTC produced no cubin for " + options.arch;
       return mlir::failure();
     }

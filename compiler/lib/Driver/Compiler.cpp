@@ -149,8 +149,8 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
     return llvm::createStringError("NVRTC failed to compile kernel '" +
                                    artifact.name + "':\n" + log);
   result.ptx = artifact.ptx;
-  result.metadata = llvm::formatv(
-      "{0:2}", llvm::json::Value(std::move(artifact.metadata)));
+  result.metadata =
+      llvm::formatv("{0:2}", llvm::json::Value(std::move(artifact.metadata)));
 
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return llvm::createStringError(ec, "cannot create the cache directory %s",

@@ -235,8 +235,8 @@ Token Lexer::lexToken() {
 
   if (cur == end) {
     if (bracketDepth > 0)
-      return fail(openBrackets.back(),
-                  "'" + llvm::Twine(*openBrackets.back()) + "' was never closed");
+      return fail(openBrackets.back(), "'" + llvm::Twine(*openBrackets.back()) +
+                                           "' was never closed");
     atLineStart = true;
     return lexToken();
   }
@@ -309,8 +309,8 @@ Token Lexer::lexToken() {
     break;
   }
   if (llvm::isPrint(c))
-    return fail(start, llvm::Twine("unexpected character '") + llvm::Twine(c) +
-                           "'");
+    return fail(start,
+                llvm::Twine("unexpected character '") + llvm::Twine(c) + "'");
   return fail(start, "invalid byte 0x" +
                          llvm::utohexstr(static_cast<unsigned char>(c)) +
                          " in source (is this a text file?)");

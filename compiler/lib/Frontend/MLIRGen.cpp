@@ -23,11 +23,11 @@
 #include "mlir/IR/Verifier.h"
 
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/SaveAndRestore.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 #include <cmath>
 #include <map>
@@ -56,8 +56,17 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 struct TValue {
-  enum class Kind { Int, Float, Bool, DType, String, Scalar, Buffer, Channel,
-                    Tuple };
+  enum class Kind {
+    Int,
+    Float,
+    Bool,
+    DType,
+    String,
+    Scalar,
+    Buffer,
+    Channel,
+    Tuple
+  };
   Kind kind = Kind::Int;
   int64_t intValue = 0;
   double floatValue = 0;
@@ -140,7 +149,8 @@ std::string shapeToString(llvm::ArrayRef<int64_t> shape) {
 
 /// "a bf16 scalar", "an f32 scalar", "an index scalar".
 std::string withArticle(const std::string &noun) {
-  bool vowelSound = !noun.empty() && llvm::StringRef("aefhilmnorsx").contains(noun[0]);
+  bool vowelSound =
+      !noun.empty() && llvm::StringRef("aefhilmnorsx").contains(noun[0]);
   return (vowelSound ? "an " : "a ") + noun;
 }
 
@@ -160,9 +170,8 @@ std::string describe(const TValue &v) {
     return withArticle(typeToString(v.type) + " scalar");
   case TValue::Kind::Buffer: {
     auto bt = v.getBufferType();
-    return "a " + tile::stringifyMemoryScope(bt.getScope()).str() +
-           " buffer " + shapeToString(bt.getShape()) +
-           (bt.getShape().empty() ? "" : "x") +
+    return "a " + tile::stringifyMemoryScope(bt.getScope()).str() + " buffer " +
+           shapeToString(bt.getShape()) + (bt.getShape().empty() ? "" : "x") +
            typeToString(bt.getElementType());
   }
   case TValue::Kind::Channel:
@@ -284,9 +293,9 @@ std::optional<Type> dtypeFromName(mlir::MLIRContext &ctx, StringRef name) {
 struct Symbol {
   enum class Kind { Value, Cell };
   Kind kind = Kind::Value;
-  TValue value;      // Kind::Value
-  Value cell;        // Kind::Cell: rank-0 local buffer
-  SMLoc loc;                 // where the name was bound
+  TValue value;                // Kind::Value
+  Value cell;                  // Kind::Cell: rank-0 local buffer
+  SMLoc loc;                   // where the name was bound
   const char *what = "a name"; // "a loop variable", "a 'let' binding", ...
   bool isLet = false;
 };
@@ -313,7 +322,9 @@ private:
   // Scopes.
   struct ScopeGuard {
     KernelGen &gen;
-    explicit ScopeGuard(KernelGen &gen) : gen(gen) { gen.scopes.emplace_back(); }
+    explicit ScopeGuard(KernelGen &gen) : gen(gen) {
+      gen.scopes.emplace_back();
+    }
     ~ScopeGuard() { gen.scopes.pop_back(); }
   };
   const Symbol *lookup(StringRef name) const;
@@ -424,8 +435,8 @@ bool KernelGen::declare(const Binding &binding, Symbol symbol) {
                                   "' is a built-in name and cannot be "
                                   "redefined");
   if (const Symbol *previous = lookup(binding.name)) {
-    error(binding.loc, "'" + binding.name + "' is already defined as " +
-                           previous->what);
+    error(binding.loc,
+          "'" + binding.name + "' is already defined as " + previous->what);
     diags.note(previous->loc, "'" + binding.name + "' was defined here");
     return false;
   }
@@ -436,7 +447,8 @@ bool KernelGen::declare(const Binding &binding, Symbol symbol) {
 
 /// Collects the names that are assigned more than once (or updated with an
 /// augmented assignment): those need storage instead of an SSA value.
-void collectMutableNames(const ast::Block &block, llvm::StringMap<int> &counts) {
+void collectMutableNames(const ast::Block &block,
+                         llvm::StringMap<int> &counts) {
   for (const StmtPtr &stmt : block) {
     if (auto *assign = dyn_cast<AssignStmt>(stmt.get())) {
       if (auto *name = dyn_cast<NameExpr>(assign->target.get()))
@@ -461,8 +473,10 @@ std::optional<int64_t> KernelGen::constInt(const Expr &expr, StringRef what) {
   if (!v)
     return std::nullopt;
   if (v->kind != TValue::Kind::Int) {
-    error(expr.getLoc(), what + " must be an integer known at compile time, "
-                                "but this is " + describe(*v));
+    error(expr.getLoc(), what +
+                             " must be an integer known at compile time, "
+                             "but this is " +
+                             describe(*v));
     return std::nullopt;
   }
   return v->intValue;
@@ -476,8 +490,10 @@ std::optional<bool> KernelGen::constBool(const Expr *expr, bool defaultValue,
   if (!v)
     return std::nullopt;
   if (v->kind != TValue::Kind::Bool) {
-    error(expr->getLoc(), what + " must be True or False (known at compile "
-                                 "time), but this is " + describe(*v));
+    error(expr->getLoc(), what +
+                              " must be True or False (known at compile "
+                              "time), but this is " +
+                              describe(*v));
     return std::nullopt;
   }
   return v->boolValue;
@@ -488,8 +504,10 @@ std::optional<Type> KernelGen::constDType(const Expr &expr, StringRef what) {
   if (!v)
     return std::nullopt;
   if (v->kind != TValue::Kind::DType) {
-    error(expr.getLoc(), what + " must be a dtype (bf16, f16, f32, f64, i8, "
-                                "i32, i64, bool), but this is " + describe(*v));
+    error(expr.getLoc(), what +
+                             " must be a dtype (bf16, f16, f32, f64, i8, "
+                             "i32, i64, bool), but this is " +
+                             describe(*v));
     return std::nullopt;
   }
   return v->type;
@@ -545,8 +563,8 @@ Value KernelGen::convert(SMLoc l, Value v, Type type) {
                                  zero);
   }
   if (isBool(from) && (isIntLike(type) || isa<mlir::FloatType>(type))) {
-    Value asInt = arith::ExtUIOp::create(builder, location,
-                                         builder.getI32Type(), v);
+    Value asInt =
+        arith::ExtUIOp::create(builder, location, builder.getI32Type(), v);
     return convert(l, asInt, type);
   }
   if (isIntLike(from) && isIntLike(type)) {
@@ -558,7 +576,8 @@ Value KernelGen::convert(SMLoc l, Value v, Type type) {
   }
   if (isIntLike(from) && isa<mlir::FloatType>(type)) {
     if (from.isIndex())
-      v = arith::IndexCastOp::create(builder, location, builder.getI64Type(), v);
+      v = arith::IndexCastOp::create(builder, location, builder.getI64Type(),
+                                     v);
     return arith::SIToFPOp::create(builder, location, type, v);
   }
   if (isa<mlir::FloatType>(from) && isIntLike(type)) {
@@ -571,7 +590,8 @@ Value KernelGen::convert(SMLoc l, Value v, Type type) {
   if (from.getIntOrFloatBitWidth() > type.getIntOrFloatBitWidth())
     return arith::TruncFOp::create(builder, location, type, v);
   // bf16 <-> f16: through f32.
-  Value wide = arith::ExtFOp::create(builder, location, builder.getF32Type(), v);
+  Value wide =
+      arith::ExtFOp::create(builder, location, builder.getF32Type(), v);
   return arith::TruncFOp::create(builder, location, type, wide);
 }
 
@@ -586,9 +606,9 @@ std::optional<Value> KernelGen::convertForStore(SMLoc l, const TValue &v,
   }
   bool fromBool = v.kind == TValue::Kind::Bool ||
                   (v.kind == TValue::Kind::Scalar && isBool(v.type));
-  bool fromFloat = v.kind == TValue::Kind::Float ||
-                   (v.kind == TValue::Kind::Scalar &&
-                    isa<mlir::FloatType>(v.type));
+  bool fromFloat =
+      v.kind == TValue::Kind::Float ||
+      (v.kind == TValue::Kind::Scalar && isa<mlir::FloatType>(v.type));
   if (fromBool != isBool(type)) {
     error(l, what + ": cannot store " + describe(v) + " into " +
                  typeToString(type) + "; use where(...) or a comparison");
@@ -597,8 +617,10 @@ std::optional<Value> KernelGen::convertForStore(SMLoc l, const TValue &v,
   if (fromFloat && isIntLike(type)) {
     // Integer variables are index-typed; i32 is the dtype to cast to.
     std::string target = type.isIndex() ? "i32" : typeToString(type);
-    error(l, what + ": storing " + describe(v) + " into an integer needs an "
-                    "explicit cast(..., " + target + ")");
+    error(l, what + ": storing " + describe(v) +
+                 " into an integer needs an "
+                 "explicit cast(..., " +
+                 target + ")");
     return std::nullopt;
   }
   return materialize(l, v, type);
@@ -652,7 +674,8 @@ bool KernelGen::genConstants() {
       return error(valueExpr->getLoc(),
                    "compile-time parameter '" + param.name +
                        "' must be an integer, float, bool or dtype known at "
-                       "compile time, but this is " + describe(*value));
+                       "compile time, but this is " +
+                       describe(*value));
     }
     constantAttrs.push_back(builder.getNamedAttr(param.name, attr));
     Symbol symbol;
@@ -722,8 +745,8 @@ KernelGen::genParamType(const Param &param,
     }
     if (symbol && !(symbol->value.kind == TValue::Kind::Scalar &&
                     StringRef(symbol->what) == "a symbolic dimension")) {
-      error(dim->getLoc(), "'" + dimName->name + "' is " + symbol->what +
-                               ", not a dimension");
+      error(dim->getLoc(),
+            "'" + dimName->name + "' is " + symbol->what + ", not a dimension");
       return std::nullopt;
     }
     shape.push_back(mlir::ShapedType::kDynamic);
@@ -790,8 +813,8 @@ bool KernelGen::generate() {
 
   builder.setInsertionPointToEnd(module.getBody());
   auto funcType = builder.getFunctionType(argTypes, {});
-  auto funcOp = func::FuncOp::create(builder, loc(kernel.loc), kernel.name,
-                                     funcType);
+  auto funcOp =
+      func::FuncOp::create(builder, loc(kernel.loc), kernel.name, funcType);
   funcOp->setAttr("tile.kernel", builder.getUnitAttr());
   funcOp->setAttr("tile.constants", builder.getDictionaryAttr(constantAttrs));
   for (size_t i = 0; i < argTypes.size(); ++i) {
@@ -865,7 +888,8 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
     if (*value < 1 || *value > 1024 || *value % 32 != 0)
       return error(kw.value->getLoc(),
                    "threads must be a multiple of 32 between 32 and 1024, "
-                   "got " + Twine(*value));
+                   "got " +
+                       Twine(*value));
     threads = *value;
   }
   llvm::SmallVector<Value> grid;
@@ -879,17 +903,18 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
     if (size->kind != TValue::Kind::Int &&
         !(size->kind == TValue::Kind::Scalar && isIntLike(size->type)))
       return error(arg->getLoc(), "a grid size must be an integer, but this "
-                                  "is " + describe(*size));
+                                  "is " +
+                                      describe(*size));
     grid.push_back(materialize(arg->getLoc(), *size, builder.getIndexType()));
   }
   if (!stmt.vars.empty() && stmt.vars.size() != grid.size())
-    return error(stmt.vars.front().loc,
-                 "Kernel() has " + Twine(grid.size()) +
-                     " grid dimensions but " + Twine(stmt.vars.size()) +
-                     " names follow 'as'");
+    return error(stmt.vars.front().loc, "Kernel() has " + Twine(grid.size()) +
+                                            " grid dimensions but " +
+                                            Twine(stmt.vars.size()) +
+                                            " names follow 'as'");
 
-  auto launch = tile::LaunchOp::create(builder, loc(stmt.getLoc()), grid,
-                                       threads);
+  auto launch =
+      tile::LaunchOp::create(builder, loc(stmt.getLoc()), grid, threads);
   mlir::Block &body = launch.getBody().emplaceBlock();
   for (size_t i = 0; i < grid.size(); ++i)
     body.addArgument(builder.getIndexType(), loc(call.args[i]->getLoc()));
@@ -964,10 +989,9 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
       return false;
     auto type = cast<tile::BufferType>(buf->getType());
     if (sub->indices.size() != static_cast<size_t>(type.getRank()))
-      return error(sub->getLoc(), "this buffer has rank " +
-                                      Twine(type.getRank()) + " but " +
-                                      Twine(sub->indices.size()) +
-                                      " indices are given");
+      return error(sub->getLoc(),
+                   "this buffer has rank " + Twine(type.getRank()) + " but " +
+                       Twine(sub->indices.size()) + " indices are given");
     llvm::SmallVector<Value> indices;
     for (const ExprPtr &indexExpr : sub->indices) {
       if (isa<SliceExpr>(indexExpr.get()))
@@ -983,15 +1007,16 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
     if (!value)
       return false;
     if (stmt.op != AssignStmt::Op::Set) {
-      Value old = tile::LoadOp::create(builder, loc(sub->getLoc()), *buf,
-                                       indices);
+      Value old =
+          tile::LoadOp::create(builder, loc(sub->getLoc()), *buf, indices);
       value = genBinaryValues(stmt.getLoc(), binaryOpOf(stmt.op),
                               TValue::ofValue(old), *value);
       if (!value)
         return false;
     }
-    std::optional<Value> stored = convertForStore(
-        stmt.value->getLoc(), *value, type.getElementType(), "an element store");
+    std::optional<Value> stored =
+        convertForStore(stmt.value->getLoc(), *value, type.getElementType(),
+                        "an element store");
     if (!stored)
       return false;
     tile::StoreOp::create(builder, loc(stmt.getLoc()), *stored, *buf, indices);
@@ -1002,11 +1027,11 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
   const Symbol *existing = lookup(target.name);
   if (existing && (stmt.isLet || existing->kind != Symbol::Kind::Cell)) {
     if (existing->isLet)
-      error(target.getLoc(), "cannot assign to '" + target.name +
-                                 "': it is bound with 'let'");
+      error(target.getLoc(),
+            "cannot assign to '" + target.name + "': it is bound with 'let'");
     else
-      error(target.getLoc(), "cannot assign to '" + target.name +
-                                 "': it is " + existing->what);
+      error(target.getLoc(),
+            "cannot assign to '" + target.name + "': it is " + existing->what);
     diags.note(existing->loc, "'" + target.name + "' was defined here");
     return false;
   }
@@ -1031,8 +1056,7 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
         return false;
     }
     std::optional<Value> stored =
-        convertForStore(stmt.value->getLoc(), *value,
-                        cellType.getElementType(),
+        convertForStore(stmt.value->getLoc(), *value, cellType.getElementType(),
                         "assignment to '" + target.name + "'");
     if (!stored)
       return false;
@@ -1043,21 +1067,20 @@ bool KernelGen::genAssign(const AssignStmt &stmt) {
 
   Symbol symbol;
   symbol.isLet = stmt.isLet;
-  symbol.what = stmt.isLet                              ? "a 'let' binding"
-                : value->kind == TValue::Kind::Buffer   ? "a buffer"
-                : value->kind == TValue::Kind::Channel  ? "a channel"
-                : value->isNumeric()                    ? "a variable"
-                                                        : "a name";
+  symbol.what = stmt.isLet                             ? "a 'let' binding"
+                : value->kind == TValue::Kind::Buffer  ? "a buffer"
+                : value->kind == TValue::Kind::Channel ? "a channel"
+                : value->isNumeric()                   ? "a variable"
+                                                       : "a name";
   // Only numbers can be reassigned; a buffer bound under a name that is
   // assigned elsewhere too (say, in another role) is still a plain binding,
   // and a real reassignment is reported when it happens.
-  if (!stmt.isLet && value->isNumeric() &&
-      mutableNames.contains(target.name)) {
+  if (!stmt.isLet && value->isNumeric() && mutableNames.contains(target.name)) {
     if (!insideLaunch)
       return error(target.getLoc(), "variables live inside the kernel body");
     Type type = defaultType(*value);
-    auto cellType = tile::BufferType::get(&ctx, {}, type,
-                                          tile::MemoryScope::Local);
+    auto cellType =
+        tile::BufferType::get(&ctx, {}, type, tile::MemoryScope::Local);
     symbol.kind = Symbol::Kind::Cell;
     symbol.cell = tile::AllocOp::create(builder, loc(target.getLoc()), cellType,
                                         builder.getStringAttr(target.name));
@@ -1133,8 +1156,8 @@ bool KernelGen::genFor(const ForStmt &stmt) {
   llvm::SmallVector<const Expr *> args;
   std::optional<int64_t> numStages;
   if (pipelined) {
-    if (!bindArgs(iter, {{"start", true}, {"stop", false},
-                         {"num_stages", false}},
+    if (!bindArgs(iter,
+                  {{"start", true}, {"stop", false}, {"num_stages", false}},
                   args, diags))
       return false;
     numStages = 2;
@@ -1157,8 +1180,8 @@ bool KernelGen::genFor(const ForStmt &stmt) {
   // range(stop) means range(0, stop).
   const Expr *startExpr = args[1] ? args[0] : nullptr;
   const Expr *stopExpr = args[1] ? args[1] : args[0];
-  Value start = materialize(iter.getLoc(), TValue::ofInt(0),
-                            builder.getIndexType());
+  Value start =
+      materialize(iter.getLoc(), TValue::ofInt(0), builder.getIndexType());
   if (startExpr) {
     std::optional<Value> v = index(*startExpr, "the loop start");
     if (!v)
@@ -1180,8 +1203,8 @@ bool KernelGen::genFor(const ForStmt &stmt) {
   }
   Value step = materialize(iter.getLoc(), TValue::ofInt(stepValue),
                            builder.getIndexType());
-  auto forOp = scf::ForOp::create(builder, loc(stmt.getLoc()), start, *stop,
-                                  step);
+  auto forOp =
+      scf::ForOp::create(builder, loc(stmt.getLoc()), start, *stop, step);
   if (numStages)
     forOp->setAttr("tile.num_stages", builder.getI64IntegerAttr(*numStages));
   builder.setInsertionPoint(forOp.getBody()->getTerminator());
@@ -1236,8 +1259,11 @@ bool KernelGen::genWith(const WithStmt &stmt) {
     if (!stmt.vars.empty())
       return error(stmt.vars.front().loc, "role(...) binds no names");
     llvm::SmallVector<const Expr *> args;
-    if (!bindArgs(call, {{"name", true}, {"warps", false},
-                         {"warpgroups", false}, {"regs", false}},
+    if (!bindArgs(call,
+                  {{"name", true},
+                   {"warps", false},
+                   {"warpgroups", false},
+                   {"regs", false}},
                   args, diags))
       return false;
     std::optional<TValue> name = gen(*args[0]);
@@ -1305,21 +1331,21 @@ bool KernelGen::genWith(const WithStmt &stmt) {
     return declare(stmt.vars[0], symbol) && genBlock(stmt.body);
   }
   return error(call.getLoc(), "'with' takes Kernel(...), role(...) or "
-                              "get(...), not '" + call.callee + "'");
+                              "get(...), not '" +
+                                  call.callee + "'");
 }
 
 //===----------------------------------------------------------------------===//
 // Buffers and regions
 //===----------------------------------------------------------------------===//
 
-std::optional<Value> KernelGen::buffer(const Expr &expr,
-                                        const Twine &what) {
+std::optional<Value> KernelGen::buffer(const Expr &expr, const Twine &what) {
   std::optional<TValue> v = gen(expr);
   if (!v)
     return std::nullopt;
   if (v->kind != TValue::Kind::Buffer) {
-    error(expr.getLoc(), what + " must be a buffer, but this is " +
-                             describe(*v));
+    error(expr.getLoc(),
+          what + " must be a buffer, but this is " + describe(*v));
     return std::nullopt;
   }
   return v->value;
@@ -1358,7 +1384,8 @@ std::optional<Linear> KernelGen::linearize(const Expr &expr) {
     return Linear().add(*operand, -1);
   }
   if (auto *binary = dyn_cast<BinaryExpr>(&expr)) {
-    bool divides = binary->op == BinaryOp::FloorDiv || binary->op == BinaryOp::Mod;
+    bool divides =
+        binary->op == BinaryOp::FloorDiv || binary->op == BinaryOp::Mod;
     if (binary->op != BinaryOp::Add && binary->op != BinaryOp::Sub &&
         binary->op != BinaryOp::Mul && !divides)
       return opaque();
@@ -1406,13 +1433,11 @@ KernelGen::region(const Expr &expr, const Twine &what,
   int64_t rank = type.getRank();
   if (static_cast<int64_t>(sub->indices.size()) != rank) {
     error(sub->getLoc(), what + " has rank " + Twine(rank) + " but " +
-                             Twine(sub->indices.size()) +
-                             " indices are given");
+                             Twine(sub->indices.size()) + " indices are given");
     return std::nullopt;
   }
-  bool anySlice = llvm::any_of(sub->indices, [](const ExprPtr &e) {
-    return isa<SliceExpr>(e.get());
-  });
+  bool anySlice = llvm::any_of(
+      sub->indices, [](const ExprPtr &e) { return isa<SliceExpr>(e.get()); });
   llvm::SmallVector<int64_t> sizes;
   llvm::SmallVector<int64_t> dropped;
   llvm::SmallVector<Value> offsets;
@@ -1425,11 +1450,13 @@ KernelGen::region(const Expr &expr, const Twine &what,
     // wrong dims of a [B, T, H, K] tensor), so slices must say it.
     int64_t partnerRank = partner->size();
     if (partnerRank != rank) {
-      error(sub->getLoc(),
-            what + " has rank " + Twine(rank) + " but the other side is a "
-                   "rank-" + Twine(partnerRank) + " tile; say which "
-                   "dimensions the tile spans with slices, like "
-                   "X[b, t0:t0+64, h, 0:128]");
+      error(sub->getLoc(), what + " has rank " + Twine(rank) +
+                               " but the other side is a "
+                               "rank-" +
+                               Twine(partnerRank) +
+                               " tile; say which "
+                               "dimensions the tile spans with slices, like "
+                               "X[b, t0:t0+64, h, 0:128]");
       return std::nullopt;
     }
     sizes.append(partner->begin(), partner->end());
@@ -1486,8 +1513,8 @@ KernelGen::region(const Expr &expr, const Twine &what,
         return std::nullopt;
       }
       if (*extent <= 0) {
-        error(slice->getLoc(), "this slice is empty (extent " +
-                                   Twine(*extent) + ")");
+        error(slice->getLoc(),
+              "this slice is empty (extent " + Twine(*extent) + ")");
         return std::nullopt;
       }
       offsets.push_back(offset);
@@ -1498,9 +1525,8 @@ KernelGen::region(const Expr &expr, const Twine &what,
   for (int64_t d = 0; d < rank; ++d)
     if (!llvm::is_contained(dropped, d))
       resultShape.push_back(sizes[d]);
-  auto resultType = tile::BufferType::get(&ctx, resultShape,
-                                          type.getElementType(),
-                                          type.getScope());
+  auto resultType = tile::BufferType::get(
+      &ctx, resultShape, type.getElementType(), type.getScope());
   return tile::ViewOp::create(builder, loc(sub->getLoc()), resultType, *base,
                               offsets, builder.getDenseI64ArrayAttr(sizes),
                               builder.getDenseI64ArrayAttr(dropped))
@@ -1514,10 +1540,10 @@ bool KernelGen::regionPair(const Expr &first, const Expr &second,
       region(first, (callee + "'s first operand").str(), std::nullopt);
   if (!a)
     return false;
-  std::optional<Value> b = region(
-      second, (callee + "'s second operand").str(),
-      *a ? std::optional(cast<tile::BufferType>(a->getType()).getShape())
-         : std::nullopt);
+  std::optional<Value> b =
+      region(second, (callee + "'s second operand").str(),
+             *a ? std::optional(cast<tile::BufferType>(a->getType()).getShape())
+                : std::nullopt);
   if (!b)
     return false;
   if (!*a && !*b)
@@ -1593,16 +1619,20 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
     return true;
   }
   if (callee == "gemm") {
-    if (!bindArgs(call, {{"A", true}, {"B", true}, {"C", true},
-                         {"transpose_A", false}, {"transpose_B", false},
-                         {"clear_accum", false}},
+    if (!bindArgs(call,
+                  {{"A", true},
+                   {"B", true},
+                   {"C", true},
+                   {"transpose_A", false},
+                   {"transpose_B", false},
+                   {"clear_accum", false}},
                   args, diags))
       return false;
     std::optional<Value> a = region(*args[0], "gemm's A", std::nullopt);
-    std::optional<Value> b = a ? region(*args[1], "gemm's B", std::nullopt)
-                               : std::nullopt;
-    std::optional<Value> c = b ? region(*args[2], "gemm's C", std::nullopt)
-                               : std::nullopt;
+    std::optional<Value> b =
+        a ? region(*args[1], "gemm's B", std::nullopt) : std::nullopt;
+    std::optional<Value> c =
+        b ? region(*args[2], "gemm's C", std::nullopt) : std::nullopt;
     if (!c)
       return false;
     for (size_t i = 0; i < 3; ++i) {
@@ -1613,10 +1643,10 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
                      "(A_s[0:64, :]), not element positions");
     }
     std::optional<bool> ta = constBool(args[3], false, "transpose_A");
-    std::optional<bool> tb = ta ? constBool(args[4], false, "transpose_B")
-                                : std::nullopt;
-    std::optional<bool> clear = tb ? constBool(args[5], false, "clear_accum")
-                                   : std::nullopt;
+    std::optional<bool> tb =
+        ta ? constBool(args[4], false, "transpose_B") : std::nullopt;
+    std::optional<bool> clear =
+        tb ? constBool(args[5], false, "clear_accum") : std::nullopt;
     if (!clear)
       return false;
     tile::GemmOp::create(builder, location, *a, *b, *c, *ta, *tb, *clear);
@@ -1630,8 +1660,8 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
                          : llvm::ArrayRef<ParamSpec>{{"buffer", true}},
                   args, diags))
       return false;
-    std::optional<Value> buf = region(*args[0], callee + "'s buffer",
-                                      std::nullopt);
+    std::optional<Value> buf =
+        region(*args[0], callee + "'s buffer", std::nullopt);
     if (!buf)
       return false;
     if (!*buf)
@@ -1656,16 +1686,17 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
   }
   if (callee == "reduce_sum" || callee == "reduce_max" ||
       callee == "reduce_min") {
-    if (!bindArgs(call, {{"src", true}, {"dst", true}, {"dim", true},
-                         {"clear", false}},
-                  args, diags))
+    if (!bindArgs(
+            call,
+            {{"src", true}, {"dst", true}, {"dim", true}, {"clear", false}},
+            args, diags))
       return false;
     std::optional<Value> src = buffer(*args[0], callee + "'s source");
-    std::optional<Value> dst = src ? buffer(*args[1], callee + "'s destination")
-                                   : std::nullopt;
+    std::optional<Value> dst =
+        src ? buffer(*args[1], callee + "'s destination") : std::nullopt;
     std::optional<int64_t> dim = dst ? constInt(*args[2], "dim") : std::nullopt;
-    std::optional<bool> clear = dim ? constBool(args[3], true, "clear")
-                                    : std::nullopt;
+    std::optional<bool> clear =
+        dim ? constBool(args[3], true, "clear") : std::nullopt;
     if (!clear)
       return false;
     int64_t rank = cast<tile::BufferType>(src->getType()).getRank();
@@ -1733,8 +1764,8 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
   std::optional<TValue> value = genCall(call);
   if (!value)
     return false;
-  return error(call.getLoc(), "the result of " + call.callee +
-                                  "(...) is unused");
+  return error(call.getLoc(),
+               "the result of " + call.callee + "(...) is unused");
 }
 
 //===----------------------------------------------------------------------===//
@@ -1808,13 +1839,13 @@ std::optional<TValue> KernelGen::genUnary(const UnaryExpr &expr) {
     if (operand->kind == TValue::Kind::Bool)
       return TValue::ofBool(!operand->boolValue);
     if (operand->kind == TValue::Kind::Scalar && isBool(operand->type)) {
-      Value one = materialize(expr.getLoc(), TValue::ofBool(true),
-                              operand->type);
+      Value one =
+          materialize(expr.getLoc(), TValue::ofBool(true), operand->type);
       return TValue::ofValue(
           arith::XOrIOp::create(builder, location, operand->value, one));
     }
-    error(expr.getLoc(), "'not' needs a bool, but this is " +
-                             describe(*operand));
+    error(expr.getLoc(),
+          "'not' needs a bool, but this is " + describe(*operand));
     return std::nullopt;
   }
   switch (operand->kind) {
@@ -1853,10 +1884,8 @@ std::optional<TValue> KernelGen::genBinary(const BinaryExpr &expr) {
   return genBinaryValues(expr.getLoc(), expr.op, *lhs, *rhs);
 }
 
-
 /// Folds a comparison of two constants; nullopt for other operators.
-template <class T>
-std::optional<bool> compareConstants(BinaryOp op, T a, T b) {
+template <class T> std::optional<bool> compareConstants(BinaryOp op, T a, T b) {
   switch (op) {
   case BinaryOp::Lt:
     return a < b;
@@ -1890,7 +1919,8 @@ Type KernelGen::commonType(const TValue &lhs, const TValue &rhs) {
   if (lhs.isConstant() || rhs.isConstant()) {
     const TValue &constant = lhs.isConstant() ? lhs : rhs;
     const TValue &other = lhs.isConstant() ? rhs : lhs;
-    if (constant.kind == TValue::Kind::Float && !isa<mlir::FloatType>(other.type))
+    if (constant.kind == TValue::Kind::Float &&
+        !isa<mlir::FloatType>(other.type))
       return builder.getF32Type();
     return other.type;
   }
@@ -1957,9 +1987,10 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
       case BinaryOp::Sub:
       case BinaryOp::Mul: {
         int64_t r;
-        bool overflow = op == BinaryOp::Add   ? __builtin_add_overflow(a, b, &r)
-                        : op == BinaryOp::Sub ? __builtin_sub_overflow(a, b, &r)
-                                              : __builtin_mul_overflow(a, b, &r);
+        bool overflow = op == BinaryOp::Add ? __builtin_add_overflow(a, b, &r)
+                        : op == BinaryOp::Sub
+                            ? __builtin_sub_overflow(a, b, &r)
+                            : __builtin_mul_overflow(a, b, &r);
         if (overflow)
           return fail("integer overflow in a compile-time expression");
         return TValue::ofInt(r);
@@ -2025,7 +2056,8 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
   bool isFloat = isa<mlir::FloatType>(type);
   auto cmp = [&](arith::CmpIPredicate ip, arith::CmpFPredicate fp) {
     if (isFloat)
-      return TValue::ofValue(arith::CmpFOp::create(builder, location, fp, a, b));
+      return TValue::ofValue(
+          arith::CmpFOp::create(builder, location, fp, a, b));
     return TValue::ofValue(arith::CmpIOp::create(builder, location, ip, a, b));
   };
   switch (op) {
@@ -2047,7 +2079,8 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
     if (isFloat)
       return TValue::ofValue(math::FloorOp::create(
           builder, location, arith::DivFOp::create(builder, location, a, b)));
-    return TValue::ofValue(arith::FloorDivSIOp::create(builder, location, a, b));
+    return TValue::ofValue(
+        arith::FloorDivSIOp::create(builder, location, a, b));
   case BinaryOp::Mod: {
     // Python's modulo: a - floor(a / b) * b.
     Value q = arith::FloorDivSIOp::create(builder, location, a, b);
@@ -2104,8 +2137,9 @@ std::optional<std::pair<std::vector<int64_t>, Type>>
 KernelGen::tileDeclaration(const CallExpr &call,
                            llvm::ArrayRef<const Expr *> args, StringRef noun) {
   if (!insideLaunch || controlDepth > 0) {
-    error(call.getLoc(), "declare " + noun + "s at the top of the kernel body "
-                         "(or of a role), not inside loops or conditions");
+    error(call.getLoc(), "declare " + noun +
+                             "s at the top of the kernel body "
+                             "(or of a role), not inside loops or conditions");
     return std::nullopt;
   }
   std::optional<std::vector<int64_t>> shape =
@@ -2119,8 +2153,8 @@ KernelGen::tileDeclaration(const CallExpr &call,
   for (int64_t extent : *shape) {
     if (__builtin_mul_overflow(elements, extent, &elements) ||
         elements > (int64_t(1) << 31)) {
-      error(args[0]->getLoc(), "this " + noun +
-                                   " is too large (more than 2^31 elements)");
+      error(args[0]->getLoc(),
+            "this " + noun + " is too large (more than 2^31 elements)");
       return std::nullopt;
     }
   }
@@ -2180,8 +2214,9 @@ std::optional<TValue> KernelGen::genCall(const CallExpr &call) {
         tile::ChannelOp::create(builder, loc(call.getLoc()), type, name));
   }
   static const llvm::StringSet<> statementBuiltins = {
-      "copy", "gemm", "fill", "clear", "reduce_sum", "reduce_max",
-      "reduce_min", "cumsum", "atomic_add", "put", "annotate_layout"};
+      "copy",       "gemm",       "fill",           "clear",
+      "reduce_sum", "reduce_max", "reduce_min",     "cumsum",
+      "atomic_add", "put",        "annotate_layout"};
   if (statementBuiltins.contains(callee)) {
     error(call.getLoc(), callee + "(...) is a statement and produces no value");
     return std::nullopt;
@@ -2189,8 +2224,8 @@ std::optional<TValue> KernelGen::genCall(const CallExpr &call) {
   static const llvm::StringSet<> contextBuiltins = {
       "Kernel", "role", "get", "Parallel", "Pipelined", "range"};
   if (contextBuiltins.contains(callee)) {
-    bool isLoop = callee == "Parallel" || callee == "Pipelined" ||
-                  callee == "range";
+    bool isLoop =
+        callee == "Parallel" || callee == "Pipelined" || callee == "range";
     error(call.getLoc(), callee + "(...) is only allowed after " +
                              (isLoop ? "'for ... in'" : "'with'"));
     return std::nullopt;
@@ -2207,13 +2242,13 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
     if (!bindArgs(call, {{"value", true}, {"dtype", true}}, args, diags))
       return std::nullopt;
     std::optional<TValue> v = gen(*args[0]);
-    std::optional<Type> dtype = v ? constDType(*args[1], "cast's dtype")
-                                  : std::nullopt;
+    std::optional<Type> dtype =
+        v ? constDType(*args[1], "cast's dtype") : std::nullopt;
     if (!dtype)
       return std::nullopt;
     if (!v->isNumeric()) {
-      error(args[0]->getLoc(), "cast needs a number, but this is " +
-                                   describe(*v));
+      error(args[0]->getLoc(),
+            "cast needs a number, but this is " + describe(*v));
       return std::nullopt;
     }
     return TValue::ofValue(materialize(args[0]->getLoc(), *v, *dtype));
@@ -2233,12 +2268,12 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
       return TValue::ofInt(-floorDiv(-a->intValue, b->intValue));
     }
     std::optional<Value> av = index(*args[0], "cdiv's first argument");
-    std::optional<Value> bv = av ? index(*args[1], "cdiv's second argument")
-                                 : std::nullopt;
+    std::optional<Value> bv =
+        av ? index(*args[1], "cdiv's second argument") : std::nullopt;
     if (!bv)
       return std::nullopt;
-    return TValue::ofValue(arith::CeilDivSIOp::create(builder, location, *av,
-                                                      *bv));
+    return TValue::ofValue(
+        arith::CeilDivSIOp::create(builder, location, *av, *bv));
   }
   if (callee == "where") {
     if (!bindArgs(call, {{"cond", true}, {"a", true}, {"b", true}}, args,
@@ -2251,7 +2286,8 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
       return gen(*args[cond->boolValue ? 1 : 2]);
     if (cond->kind != TValue::Kind::Scalar || !isBool(cond->type)) {
       error(args[0]->getLoc(), "where's condition must be a bool, but this "
-                               "is " + describe(*cond));
+                               "is " +
+                                   describe(*cond));
       return std::nullopt;
     }
     std::optional<TValue> a = gen(*args[1]);
@@ -2306,10 +2342,10 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
     Value bv = materialize(args[1]->getLoc(), *b, type);
     if (isa<mlir::FloatType>(type))
       return TValue::ofValue(
-          isMax ? arith::MaximumFOp::create(builder, location, av, bv)
-                      .getResult()
-                : arith::MinimumFOp::create(builder, location, av, bv)
-                      .getResult());
+          isMax
+              ? arith::MaximumFOp::create(builder, location, av, bv).getResult()
+              : arith::MinimumFOp::create(builder, location, av, bv)
+                    .getResult());
     return TValue::ofValue(
         isMax ? arith::MaxSIOp::create(builder, location, av, bv).getResult()
               : arith::MinSIOp::create(builder, location, av, bv).getResult());
@@ -2330,8 +2366,8 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
       {"abs", [](double x) { return std::fabs(x); }},
       {"sigmoid", [](double x) { return 1.0 / (1.0 + std::exp(-x)); }},
   };
-  const Unary *fn = llvm::find_if(
-      unaryFns, [&](const Unary &u) { return callee == u.name; });
+  const Unary *fn =
+      llvm::find_if(unaryFns, [&](const Unary &u) { return callee == u.name; });
   if (fn == std::end(unaryFns)) {
     error(call.getLoc(), "unknown function '" + callee + "'");
     return std::nullopt;
@@ -2343,8 +2379,8 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
     return std::nullopt;
   if (!x->isNumeric() || x->kind == TValue::Kind::Bool ||
       (x->kind == TValue::Kind::Scalar && isBool(x->type))) {
-    error(args[0]->getLoc(), callee + " needs a number, but this is " +
-                                 describe(*x));
+    error(args[0]->getLoc(),
+          callee + " needs a number, but this is " + describe(*x));
     return std::nullopt;
   }
   if (x->kind == TValue::Kind::Int && callee == "abs")
@@ -2377,8 +2413,9 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
     Value one = materialize(call.getLoc(), TValue::ofFloat(1.0), type);
     Value e = math::ExpOp::create(builder, location,
                                   arith::NegFOp::create(builder, location, v));
-    result = arith::DivFOp::create(
-        builder, location, one, arith::AddFOp::create(builder, location, one, e));
+    result =
+        arith::DivFOp::create(builder, location, one,
+                              arith::AddFOp::create(builder, location, one, e));
   }
   return TValue::ofValue(result);
 }
@@ -2420,10 +2457,9 @@ tlc::buildTileModule(mlir::MLIRContext &context, const Module &module,
         SMLoc::getFromPointer(sourceMgr.getMemoryBuffer(id)->getBufferStart());
     size_t eq = text.find('=');
     StringRef name = text.substr(0, eq).trim();
-    bool validName = !name.empty() && (isalpha(name[0]) || name[0] == '_') &&
-                     llvm::all_of(name, [](char c) {
-                       return isalnum(c) || c == '_';
-                     });
+    bool validName =
+        !name.empty() && (isalpha(name[0]) || name[0] == '_') &&
+        llvm::all_of(name, [](char c) { return isalnum(c) || c == '_'; });
     if (eq == StringRef::npos || !validName) {
       diags.error(start, "-D expects NAME=VALUE");
       return nullptr;
@@ -2455,8 +2491,8 @@ tlc::buildTileModule(mlir::MLIRContext &context, const Module &module,
   for (const auto &kernel : module.kernels) {
     auto [it, inserted] = seen.try_emplace(kernel->name, kernel->loc);
     if (!inserted) {
-      diags.error(kernel->loc, "kernel '" + kernel->name +
-                                   "' is defined twice");
+      diags.error(kernel->loc,
+                  "kernel '" + kernel->name + "' is defined twice");
       diags.note(it->second, "the first definition is here");
       return nullptr;
     }

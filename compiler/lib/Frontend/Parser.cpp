@@ -326,8 +326,9 @@ StmtPtr Parser::parseStmt() {
   llvm::SMLoc opLoc = tok.getLoc();
   consume();
   if (!isa<NameExpr, SubscriptExpr>(expr.get())) {
-    diags.error(expr->getLoc(), "cannot assign to this expression; the left "
-                                "side must be a name or an element 'buf[i, j]'");
+    diags.error(expr->getLoc(),
+                "cannot assign to this expression; the left "
+                "side must be a name or an element 'buf[i, j]'");
     return nullptr;
   }
   ExprPtr value = parseExpr();
@@ -369,8 +370,8 @@ StmtPtr Parser::parseFor() {
     return nullptr;
   if (!expect(Token::KwIn, "after the loop variables"))
     return nullptr;
-  stmt->iter = parseCallOnly(
-      "after 'in': range(...), Parallel(...) or Pipelined(...)");
+  stmt->iter =
+      parseCallOnly("after 'in': range(...), Parallel(...) or Pipelined(...)");
   if (!stmt->iter || !expect(Token::Colon, "after the loop header") ||
       !parseBlock(stmt->body, "loop body"))
     return nullptr;
@@ -585,7 +586,8 @@ ExprPtr Parser::parsePostfix() {
         return nullptr;
       expr = std::move(call);
     } else if (tok.is(Token::LBracket)) {
-      auto sub = std::make_unique<SubscriptExpr>(expr->getLoc(), std::move(expr));
+      auto sub =
+          std::make_unique<SubscriptExpr>(expr->getLoc(), std::move(expr));
       consume();
       do {
         ExprPtr index = parseSubscriptIndex();
@@ -650,8 +652,8 @@ bool Parser::parseCallArgs(CallExpr &call) {
           return false;
         for (const KeywordArg &other : call.kwargs) {
           if (other.name == kw.name) {
-            diags.error(kw.loc, "keyword argument '" + kw.name +
-                                    "' is given twice");
+            diags.error(kw.loc,
+                        "keyword argument '" + kw.name + "' is given twice");
             return false;
           }
         }

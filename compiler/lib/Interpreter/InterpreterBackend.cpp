@@ -1,9 +1,9 @@
 //===- InterpreterBackend.cpp - Operators' kernels on the CPU -------------===//
 
 #include "tlc/Interpreter/InterpreterBackend.h"
-#include "tlc/Interpreter/Interpreter.h"
 #include "tlc/Frontend/MLIRGen.h"
 #include "tlc/Frontend/Parser.h"
+#include "tlc/Interpreter/Interpreter.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -158,8 +158,8 @@ rt::Status InterpreterBackend::launch(std::string_view kernel,
       return failure("interpreter backend: cannot read " + sourcePath);
     entry->sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
     Diagnostics diags(entry->sourceMgr, errorStream);
-    std::optional<ast::Module> ast = parseModule(
-        entry->sourceMgr.getMemoryBuffer(1)->getBuffer(), diags);
+    std::optional<ast::Module> ast =
+        parseModule(entry->sourceMgr.getMemoryBuffer(1)->getBuffer(), diags);
     FrontendOptions options;
     options.kernelName = std::string(kernel);
     options.defines = constants;

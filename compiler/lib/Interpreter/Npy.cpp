@@ -17,7 +17,8 @@ static llvm::Error npyError(llvm::StringRef path, const llvm::Twine &message) {
 }
 
 /// The value of `key` in the header dict: `'key': VALUE,`.
-static llvm::StringRef headerField(llvm::StringRef header, llvm::StringRef key) {
+static llvm::StringRef headerField(llvm::StringRef header,
+                                   llvm::StringRef key) {
   size_t at = header.find(("'" + key + "'").str());
   if (at == llvm::StringRef::npos)
     return {};
@@ -141,8 +142,7 @@ llvm::Error tlc::interp::writeNpy(llvm::StringRef path,
   if (tensor.shape.size() > 1)
     shape.pop_back();
   std::string header = "{'descr': '" + std::string(descr) +
-                       "', 'fortran_order': False, 'shape': (" + shape +
-                       "), }";
+                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
   while ((10 + header.size() + 1) % 64)
     header += ' ';
   header += '\n';

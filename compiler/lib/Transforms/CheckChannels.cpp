@@ -44,8 +44,8 @@ std::string expression(Value v) {
            std::to_string(reinterpret_cast<uintptr_t>(arg.getOwner()));
   Operation *op = v.getDefiningOp();
   if (!isMemoryEffectFree(op))
-    return "value@" + std::to_string(reinterpret_cast<uintptr_t>(
-                          v.getAsOpaquePointer()));
+    return "value@" +
+           std::to_string(reinterpret_cast<uintptr_t>(v.getAsOpaquePointer()));
   std::string text;
   llvm::raw_string_ostream os(text);
   os << op->getName() << op->getAttrDictionary() << "(";
@@ -132,11 +132,11 @@ struct CheckChannelsPass
         if (!firstPut && !firstGet)
           return;
         channel.emitError() << "channel " << name << "is "
-                                  << (firstPut ? "put to but never read with "
-                                                 "get(...)"
-                                               : "read with get(...) but "
-                                                 "never put to")
-                                  << "; the roles would deadlock";
+                            << (firstPut ? "put to but never read with "
+                                           "get(...)"
+                                         : "read with get(...) but "
+                                           "never put to")
+                            << "; the roles would deadlock";
         return signalPassFailure();
       }
       for (auto &[key, net] : balance) {
@@ -145,8 +145,7 @@ struct CheckChannelsPass
         InFlightDiagnostic diag =
             channel.emitError()
             << "channel " << name << "is unbalanced: "
-            << (net > 0 ? "put(...) runs " : "get(...) runs ")
-            << std::abs(net)
+            << (net > 0 ? "put(...) runs " : "get(...) runs ") << std::abs(net)
             << (key.empty() ? " more time(s) per block"
                             : " more time(s) per iteration of the run-time "
                               "loops around it")

@@ -23,9 +23,8 @@ namespace {
 
 /// Picks the warp split of an M x N accumulator over `warps` warps whose
 /// warp tiles are whole 16x8 mma tiles, preferring square-ish warp tiles.
-std::optional<std::pair<int64_t, int64_t>> chooseWarpSplit(int64_t m,
-                                                          int64_t n,
-                                                          int64_t warps) {
+std::optional<std::pair<int64_t, int64_t>> chooseWarpSplit(int64_t m, int64_t n,
+                                                           int64_t warps) {
   std::optional<std::pair<int64_t, int64_t>> best;
   int64_t bestCost = 0;
   for (int64_t wm = 1; wm <= warps; ++wm) {

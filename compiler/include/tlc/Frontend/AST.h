@@ -28,8 +28,19 @@ namespace tlc::ast {
 
 class Expr {
 public:
-  enum class Kind { Int, Float, Bool, String, Name, Unary, Binary, Call,
-                    Subscript, Slice, Tuple };
+  enum class Kind {
+    Int,
+    Float,
+    Bool,
+    String,
+    Name,
+    Unary,
+    Binary,
+    Call,
+    Subscript,
+    Slice,
+    Tuple
+  };
 
   Expr(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
   virtual ~Expr() = default;
@@ -46,7 +57,8 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 class IntExpr : public Expr {
 public:
-  IntExpr(llvm::SMLoc loc, int64_t value) : Expr(Kind::Int, loc), value(value) {}
+  IntExpr(llvm::SMLoc loc, int64_t value)
+      : Expr(Kind::Int, loc), value(value) {}
   int64_t value;
   static bool classof(const Expr *e) { return e->getKind() == Kind::Int; }
 };
@@ -83,8 +95,22 @@ public:
 };
 
 enum class UnaryOp { Neg, Not };
-enum class BinaryOp { Add, Sub, Mul, Div, FloorDiv, Mod, Lt, Le, Gt, Ge, Eq, Ne,
-                      And, Or };
+enum class BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  FloorDiv,
+  Mod,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne,
+  And,
+  Or
+};
 
 llvm::StringRef spell(UnaryOp op);
 llvm::StringRef spell(BinaryOp op);
@@ -128,7 +154,8 @@ public:
 class SliceExpr : public Expr {
 public:
   SliceExpr(llvm::SMLoc loc, ExprPtr start, ExprPtr stop)
-      : Expr(Kind::Slice, loc), start(std::move(start)), stop(std::move(stop)) {}
+      : Expr(Kind::Slice, loc), start(std::move(start)), stop(std::move(stop)) {
+  }
   ExprPtr start, stop;
   static bool classof(const Expr *e) { return e->getKind() == Kind::Slice; }
 };
@@ -188,8 +215,8 @@ class AssignStmt : public Stmt {
 public:
   enum class Op { Set, Add, Sub, Mul, Div };
   AssignStmt(llvm::SMLoc loc, Op op, bool isLet, ExprPtr target, ExprPtr value)
-      : Stmt(Kind::Assign, loc), op(op), isLet(isLet), target(std::move(target)),
-        value(std::move(value)) {}
+      : Stmt(Kind::Assign, loc), op(op), isLet(isLet),
+        target(std::move(target)), value(std::move(value)) {}
   Op op;
   bool isLet;
   ExprPtr target;
@@ -197,7 +224,8 @@ public:
   static bool classof(const Stmt *s) { return s->getKind() == Kind::Assign; }
 };
 
-/// `for i, j in Parallel(...)`, `for k in Pipelined(...)`, `for t in range(...)`.
+/// `for i, j in Parallel(...)`, `for k in Pipelined(...)`, `for t in
+/// range(...)`.
 class ForStmt : public Stmt {
 public:
   ForStmt(llvm::SMLoc loc) : Stmt(Kind::For, loc) {}
@@ -211,7 +239,8 @@ public:
 /// else block.
 class IfStmt : public Stmt {
 public:
-  IfStmt(llvm::SMLoc loc, ExprPtr cond) : Stmt(Kind::If, loc), cond(std::move(cond)) {}
+  IfStmt(llvm::SMLoc loc, ExprPtr cond)
+      : Stmt(Kind::If, loc), cond(std::move(cond)) {}
   ExprPtr cond;
   Block thenBody;
   Block elseBody;

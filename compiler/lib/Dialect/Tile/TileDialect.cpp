@@ -124,8 +124,8 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
   if (name == getLayoutAttrName()) {
     auto alloc = dyn_cast<AllocOp>(op);
     if (!alloc || alloc.getType().getScope() != MemoryScope::Fragment)
-      return op->emitError() << "'" << name
-                             << "' is only valid on fragment allocations";
+      return op->emitError()
+             << "'" << name << "' is only valid on fragment allocations";
     auto layout = dyn_cast<DictionaryAttr>(attr.getValue());
     auto kind = layout ? layout.getAs<StringAttr>("kind") : StringAttr();
     if (!kind || (kind.getValue() != "strided" && kind.getValue() != "mma"))

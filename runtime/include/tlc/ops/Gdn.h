@@ -54,14 +54,11 @@ struct ForwardResult {
 /// initial_state [N, H_v, K, V] f32 (optional: data == nullptr for none);
 /// cu_seqlens (host, N+1 offsets) packs N sequences along T when B == 1.
 /// The caller releases the results with backend.release().
-rt::Expected<ForwardResult> forward(Backend &backend, const rt::TensorRef &q,
-                                    const rt::TensorRef &k,
-                                    const rt::TensorRef &v,
-                                    const rt::TensorRef &g,
-                                    const rt::TensorRef &beta,
-                                    const rt::TensorRef &initialState,
-                                    const std::vector<int32_t> *cuSeqlens,
-                                    const ForwardOptions &options);
+rt::Expected<ForwardResult>
+forward(Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
+        const rt::TensorRef &v, const rt::TensorRef &g,
+        const rt::TensorRef &beta, const rt::TensorRef &initialState,
+        const std::vector<int32_t> *cuSeqlens, const ForwardOptions &options);
 
 /// The problem's sizes, from checked arguments.
 struct Dims {
@@ -92,16 +89,13 @@ rt::Expected<Dims> checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
 /// and no host copy, so a CUDA backend call can be captured in a graph.
 /// `cuSeqlens` [N+1], `chunkIndices` [NT, 2], `chunkOffsets` [N] are int32
 /// device tensors; `finalState.data == nullptr` skips the final state.
-rt::Status launchForward(Backend &backend, const Dims &dims,
-                         const rt::TensorRef &q, const rt::TensorRef &k,
-                         const rt::TensorRef &v, const rt::TensorRef &g,
-                         const rt::TensorRef &beta,
-                         const rt::TensorRef &initialState,
-                         const rt::TensorRef &cuSeqlens,
-                         const rt::TensorRef &chunkIndices,
-                         const rt::TensorRef &chunkOffsets,
-                         const Workspace &workspace, float scale,
-                         const rt::TensorRef &o, const rt::TensorRef &finalState);
+rt::Status launchForward(
+    Backend &backend, const Dims &dims, const rt::TensorRef &q,
+    const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
+    const rt::TensorRef &beta, const rt::TensorRef &initialState,
+    const rt::TensorRef &cuSeqlens, const rt::TensorRef &chunkIndices,
+    const rt::TensorRef &chunkOffsets, const Workspace &workspace, float scale,
+    const rt::TensorRef &o, const rt::TensorRef &finalState);
 
 /// For packed sequences: (sequence, chunk in sequence) for every chunk of
 /// `chunk` tokens, and the index of each sequence's first chunk.

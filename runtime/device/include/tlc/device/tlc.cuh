@@ -27,7 +27,9 @@ typedef __half f16;
 //===----------------------------------------------------------------------===//
 
 template <class To, class From> struct Convert {
-  static __device__ __forceinline__ To apply(From x) { return static_cast<To>(x); }
+  static __device__ __forceinline__ To apply(From x) {
+    return static_cast<To>(x);
+  }
 };
 template <class From> struct Convert<bf16, From> {
   static __device__ __forceinline__ bf16 apply(From x) {
@@ -73,7 +75,9 @@ __device__ __forceinline__ i64 floordiv(i64 a, i64 b) {
   i64 q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
-__device__ __forceinline__ i64 ceildiv(i64 a, i64 b) { return -floordiv(-a, b); }
+__device__ __forceinline__ i64 ceildiv(i64 a, i64 b) {
+  return -floordiv(-a, b);
+}
 
 template <class T> struct Zero {
   static __device__ __forceinline__ T get() { return T(0); }
@@ -96,7 +100,8 @@ template <i64... Dims> struct Shape {
   static constexpr i64 kDims[sizeof...(Dims) + 1] = {Dims..., 1};
   /// The innermost extent.
   static constexpr i64 kLast = kRank > 0 ? kDims[kRank > 0 ? kRank - 1 : 0] : 1;
-  static __device__ __forceinline__ void unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
+  static __device__ __forceinline__ void
+  unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
     constexpr i64 dims[] = {Dims..., 1};
 #pragma unroll
     for (int d = kRank - 1; d >= 0; --d) {
@@ -120,7 +125,8 @@ template <class T, int R> struct GView {
   T *ptr;
   i64 extent[R > 0 ? R : 1];
   i64 stride[R > 0 ? R : 1];
-  __device__ __forceinline__ bool inBounds(const i64 (&idx)[R > 0 ? R : 1]) const {
+  __device__ __forceinline__ bool
+  inBounds(const i64 (&idx)[R > 0 ? R : 1]) const {
     for (int d = 0; d < R; ++d)
       if (idx[d] >= extent[d])
         return false;
@@ -135,7 +141,8 @@ template <class T, int R> struct GView {
   __device__ __forceinline__ T load(const i64 (&idx)[R > 0 ? R : 1]) const {
     return inBounds(idx) ? ptr[offset(idx)] : Zero<T>::get();
   }
-  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1], T v) const {
+  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1],
+                                        T v) const {
     if (inBounds(idx))
       ptr[offset(idx)] = v;
   }
@@ -147,9 +154,9 @@ template <class T, int R> struct GView {
 /// Builds the view of `arg` at `offsets` (one per tensor dim) keeping the
 /// dims listed in `kept` (K of them).
 template <class T, int K, int R>
-__device__ __forceinline__ GView<T, K> makeView(const TensorArg<R> &arg,
-                                               const i64 (&offsets)[R],
-                                               const int (&kept)[K > 0 ? K : 1]) {
+__device__ __forceinline__ GView<T, K>
+makeView(const TensorArg<R> &arg, const i64 (&offsets)[R],
+         const int (&kept)[K > 0 ? K : 1]) {
   GView<T, K> v;
   bool inside = true;
   i64 off = 0;
@@ -178,7 +185,8 @@ template <class T, int R> struct SView {
   __device__ __forceinline__ T load(const i64 (&idx)[R > 0 ? R : 1]) const {
     return ptr[offset(idx)];
   }
-  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1], T v) const {
+  __device__ __forceinline__ void store(const i64 (&idx)[R > 0 ? R : 1],
+                                        T v) const {
     ptr[offset(idx)] = v;
   }
 };
@@ -256,7 +264,8 @@ __device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
   const T *from = src.ptr + src.offset(idx);
   T *to = dst.ptr + dst.offset(idx);
   if ((reinterpret_cast<unsigned long long>(from) |
-       reinterpret_cast<unsigned long long>(to)) % 16)
+       reinterpret_cast<unsigned long long>(to)) %
+      16)
     return false;
   *reinterpret_cast<uint4 *>(to) = *reinterpret_cast<const uint4 *>(from);
   return true;
@@ -342,7 +351,8 @@ __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
         const T *from = src.ptr + src.offset(idx);
         T *to = dst.ptr + dst.offset(idx);
         bool aligned = ((reinterpret_cast<unsigned long long>(from) |
-                         reinterpret_cast<unsigned long long>(to)) % 16) == 0;
+                         reinterpret_cast<unsigned long long>(to)) %
+                        16) == 0;
         if (aligned && src.inBounds(last)) {
           cpAsync16(to, from, true);
         } else if (aligned && !src.inBounds(idx)) {
@@ -363,7 +373,8 @@ __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
 
 /// Each thread loads the elements its fragment registers hold.
 template <class S, class L, class T, class Src>
-__device__ __forceinline__ void loadFragment(const Src &src, T (&regs)[L::kRegs]) {
+__device__ __forceinline__ void loadFragment(const Src &src,
+                                             T (&regs)[L::kRegs]) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, threadIdx.x);
@@ -376,7 +387,8 @@ __device__ __forceinline__ void loadFragment(const Src &src, T (&regs)[L::kRegs]
 }
 
 template <class S, class L, class DstT, class T, class Dst>
-__device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs], const Dst &dst) {
+__device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs],
+                                              const Dst &dst) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, threadIdx.x);
@@ -426,7 +438,8 @@ __device__ __forceinline__ void fillBlock(const Dst &dst, V value) {
 
 /// dst[idx] += src[idx] atomically, for every element of a static box.
 template <class S, class Src, class T, int R>
-__device__ __forceinline__ void atomicAddBlock(const Src &src, const GView<T, R> &dst) {
+__device__ __forceinline__ void atomicAddBlock(const Src &src,
+                                               const GView<T, R> &dst) {
   for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
@@ -440,16 +453,28 @@ __device__ __forceinline__ void atomicAddBlock(const Src &src, const GView<T, R>
 //===----------------------------------------------------------------------===//
 
 struct SumOp {
-  template <class T> static __device__ __forceinline__ T identity() { return T(0); }
-  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return a + b; }
+  template <class T> static __device__ __forceinline__ T identity() {
+    return T(0);
+  }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) {
+    return a + b;
+  }
 };
 struct MaxOp {
-  template <class T> static __device__ __forceinline__ T identity() { return -__int_as_float(0x7f800000); }
-  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return fmaxf(a, b); }
+  template <class T> static __device__ __forceinline__ T identity() {
+    return -__int_as_float(0x7f800000);
+  }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) {
+    return fmaxf(a, b);
+  }
 };
 struct MinOp {
-  template <class T> static __device__ __forceinline__ T identity() { return __int_as_float(0x7f800000); }
-  template <class T> static __device__ __forceinline__ T apply(T a, T b) { return fminf(a, b); }
+  template <class T> static __device__ __forceinline__ T identity() {
+    return __int_as_float(0x7f800000);
+  }
+  template <class T> static __device__ __forceinline__ T apply(T a, T b) {
+    return fminf(a, b);
+  }
 };
 
 /// Reduces src, viewed as [Outer, Len, Inner], along Len into dst
@@ -508,14 +533,16 @@ __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
 }
 __device__ __forceinline__ void mma16816(float (&d)[4], const unsigned (&a)[4],
                                          const unsigned (&b)[2], f16) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
                "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
 }
 
 /// ldmatrix: 8x8 b16 matrices from shared memory, one row address per lane.
@@ -525,11 +552,13 @@ __device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *p) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(a));
 }
-__device__ __forceinline__ void ldmatrixX4Trans(unsigned (&r)[4], const void *p) {
+__device__ __forceinline__ void ldmatrixX4Trans(unsigned (&r)[4],
+                                                const void *p) {
   unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(a));
+  asm volatile(
+      "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+      : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+      : "r"(a));
 }
 __device__ __forceinline__ void ldmatrixX2(unsigned (&r)[2], const void *p) {
   unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
@@ -537,7 +566,8 @@ __device__ __forceinline__ void ldmatrixX2(unsigned (&r)[2], const void *p) {
                : "=r"(r[0]), "=r"(r[1])
                : "r"(a));
 }
-__device__ __forceinline__ void ldmatrixX2Trans(unsigned (&r)[2], const void *p) {
+__device__ __forceinline__ void ldmatrixX2Trans(unsigned (&r)[2],
+                                                const void *p) {
   unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n"
                : "=r"(r[0]), "=r"(r[1])
@@ -549,9 +579,11 @@ __device__ __forceinline__ void ldmatrixX2Trans(unsigned (&r)[2], const void *p)
 /// TransB). Operand fragments come from ldmatrix (transposing where the
 /// storage order differs from what mma.sync wants); rows are 16-byte
 /// aligned because K, M and N are multiples of 8.
-template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB, class T>
-__device__ __forceinline__ void gemmShared(const T *A, const T *B,
-                                           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs]) {
+template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB,
+          class T>
+__device__ __forceinline__ void
+gemmShared(const T *A, const T *B,
+           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs]) {
   typedef MmaLayout<M, N, WM, WN> L;
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   int wm = warp / WN, wn = warp % WN;
