@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: compile every kernel in kernels/ to PTX (sm_90a) and report,
-# per kernel, registers, spills and shared memory from ptxas -v; on a machine
-# with a GPU, also run the GPU tests (examples against CPU references, with
+# per kernel, registers, spills and shared memory from ptxas -v; run GDN's
+# forward on the CPU interpreter and report its accuracy; on a machine with a
+# GPU, also run the GPU tests (examples and GDN against CPU references, with
 # timings).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,8 +36,10 @@ while IFS= read -r -d '' file; do
   done
 done < <(find "$root/kernels" -name '*.tl' -print0 | sort -z)
 
+echo "== GDN forward on the CPU interpreter vs the float64 reference (bar: bf16 5e-3, f32 1e-6)"
+"$build/bin/tlc-gdn-interpreter-tests" 2>&1 | grep -E "^GDN|passed|failed" || status=1
 if ldconfig -p | grep -q 'libcuda.so.1 ' && command -v nvidia-smi >/dev/null; then
-  echo "== GPU: examples against CPU references"
+  echo "== GPU: examples and GDN against CPU references, with timings"
   "$build/bin/tlc-gpu-tests" || status=1
 else
   echo "(no GPU here: the GPU tests and timings run on the GPU box via tools/dev/gpu-bundle.sh + gpu-run.sh)"
