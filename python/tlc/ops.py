@@ -370,24 +370,8 @@ def chunk_gated_delta_rule(q, k, v, g, beta, scale=None, initial_state=None,
     final state ``[N, H_v, K, V]`` float32 when output_final_state (else
     None). Forward only: inputs that require grad are refused.
     """
-    _check_no_grad((q, k, v, g, beta, initial_state))
-    _check_host_side(q, cu_seqlens)
-    torch = _require_torch()
-    q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,
-                                               initial_state)
-    batch, tokens = int(q.shape[0]), int(q.shape[1])
-    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device)
-    o = torch.empty(v.shape, dtype=v.dtype, device=v.device)
-    final_state = None
-    if output_final_state:
-        final_state = torch.empty(
-            (plan.num_seqs, int(v.shape[2]), int(q.shape[3]), int(v.shape[3])),
-            dtype=torch.float32, device=v.device)
-    if scale is None:
-        scale = int(q.shape[3]) ** -0.5
-    _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
-            final_state)
-    return o, final_state
+    return _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens,
+                    outputs=None, output_final_state=output_final_state)
 
 
 def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
@@ -395,6 +379,14 @@ def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
     """:func:`chunk_gated_delta_rule` writing into caller-provided outputs:
     o (contiguous, v's shape and dtype) and final_state (contiguous float32
     ``[N, H_v, K, V]``, or None to skip it). Returns ``(o, final_state)``."""
+    return _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens,
+                    outputs=(o, final_state))
+
+
+def _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens, outputs,
+             output_final_state=False):
+    """Both entry points: checks, plan, outputs (allocated unless given),
+    launch."""
     _check_no_grad((q, k, v, g, beta, initial_state))
     _check_host_side(q, cu_seqlens)
     torch = _require_torch()
@@ -402,7 +394,17 @@ def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
                                                initial_state)
     batch, tokens = int(q.shape[0]), int(q.shape[1])
     plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device)
-    _outputs_check(torch, o, final_state, v, plan.num_seqs, q)
+    if outputs is None:
+        o = torch.empty(v.shape, dtype=v.dtype, device=v.device)
+        final_state = None
+        if output_final_state:
+            final_state = torch.empty(
+                (plan.num_seqs, int(v.shape[2]), int(q.shape[3]),
+                 int(v.shape[3])),
+                dtype=torch.float32, device=v.device)
+    else:
+        o, final_state = outputs
+        _outputs_check(torch, o, final_state, v, plan.num_seqs, q)
     if scale is None:
         scale = int(q.shape[3]) ** -0.5
     _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,

@@ -363,6 +363,9 @@ private:
   std::optional<TValue> genElementLoad(const SubscriptExpr &expr);
 
   // Conversions.
+  /// Evaluates `expr`, which must fold to a constant of `kind`.
+  std::optional<TValue> constOf(const Expr &expr, TValue::Kind kind,
+                                StringRef what, StringRef expected);
   std::optional<int64_t> constInt(const Expr &expr, StringRef what);
   std::optional<bool> constBool(const Expr *expr, bool defaultValue,
                                 StringRef what);
@@ -468,49 +471,39 @@ void collectMutableNames(const ast::Block &block,
 // Constants and conversions
 //===----------------------------------------------------------------------===//
 
-std::optional<int64_t> KernelGen::constInt(const Expr &expr, StringRef what) {
+std::optional<TValue> KernelGen::constOf(const Expr &expr, TValue::Kind kind,
+                                         StringRef what, StringRef expected) {
   std::optional<TValue> v = gen(expr);
   if (!v)
     return std::nullopt;
-  if (v->kind != TValue::Kind::Int) {
-    error(expr.getLoc(), what +
-                             " must be an integer known at compile time, "
-                             "but this is " +
+  if (v->kind != kind) {
+    error(expr.getLoc(), what + " must be " + expected + ", but this is " +
                              describe(*v));
     return std::nullopt;
   }
-  return v->intValue;
+  return v;
+}
+
+std::optional<int64_t> KernelGen::constInt(const Expr &expr, StringRef what) {
+  std::optional<TValue> v = constOf(expr, TValue::Kind::Int, what,
+                                    "an integer known at compile time");
+  return v ? std::optional<int64_t>(v->intValue) : std::nullopt;
 }
 
 std::optional<bool> KernelGen::constBool(const Expr *expr, bool defaultValue,
                                          StringRef what) {
   if (!expr)
     return defaultValue;
-  std::optional<TValue> v = gen(*expr);
-  if (!v)
-    return std::nullopt;
-  if (v->kind != TValue::Kind::Bool) {
-    error(expr->getLoc(), what +
-                              " must be True or False (known at compile "
-                              "time), but this is " +
-                              describe(*v));
-    return std::nullopt;
-  }
-  return v->boolValue;
+  std::optional<TValue> v = constOf(*expr, TValue::Kind::Bool, what,
+                                    "True or False (known at compile time)");
+  return v ? std::optional<bool>(v->boolValue) : std::nullopt;
 }
 
 std::optional<Type> KernelGen::constDType(const Expr &expr, StringRef what) {
-  std::optional<TValue> v = gen(expr);
-  if (!v)
-    return std::nullopt;
-  if (v->kind != TValue::Kind::DType) {
-    error(expr.getLoc(), what +
-                             " must be a dtype (bf16, f16, f32, f64, i8, "
-                             "i32, i64, bool), but this is " +
-                             describe(*v));
-    return std::nullopt;
-  }
-  return v->type;
+  std::optional<TValue> v =
+      constOf(expr, TValue::Kind::DType, what,
+              "a dtype (bf16, f16, f32, f64, i8, i32, i64, bool)");
+  return v ? std::optional<Type>(v->type) : std::nullopt;
 }
 
 Type KernelGen::defaultType(const TValue &v) {
