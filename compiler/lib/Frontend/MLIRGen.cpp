@@ -477,8 +477,8 @@ std::optional<TValue> KernelGen::constOf(const Expr &expr, TValue::Kind kind,
   if (!v)
     return std::nullopt;
   if (v->kind != kind) {
-    error(expr.getLoc(), what + " must be " + expected + ", but this is " +
-                             describe(*v));
+    error(expr.getLoc(),
+          what + " must be " + expected + ", but this is " + describe(*v));
     return std::nullopt;
   }
   return v;
