@@ -200,6 +200,7 @@ public:
 
 private:
   void parseParam(const json &p, const std::string &path);
+  void parseTensorMap(const json &m, const std::string &path);
   DimInfo parseDim(const json &v, const std::string &path, int param, int dim);
   int parseExpr(const json &e, const std::string &path, int depth);
 };
@@ -229,6 +230,23 @@ void MetadataParser::parse(const json &j) {
   const json &grid = getArray(j, "", "grid", 3, 3);
   for (int i = 0; i < 3; ++i)
     info.grid[i] = parseExpr(grid[i], fmt::format("grid[{}]", i), 0);
+
+  if (j.contains("tensor_maps")) {
+    const json &maps = getArray(j, "", "tensor_maps", 1, 16);
+    for (size_t i = 0; i < maps.size(); ++i)
+      parseTensorMap(maps[i], fmt::format("tensor_maps[{}]", i));
+    if (!j.contains("fallback"))
+      fail("field 'fallback' is required with 'tensor_maps'");
+    const json &f = j["fallback"];
+    if (!f.is_object())
+      fail("field 'fallback' must be an object, got {}", shown(f));
+    FallbackInfo fallback;
+    fallback.name = getString(f, "fallback", "name");
+    fallback.threads = int(getInt(f, "fallback", "threads", 1, 1024));
+    fallback.dynamicSharedBytes =
+        int(getInt(f, "fallback", "dynamic_shared_bytes", 0, INT32_MAX));
+    info.fallback = std::move(fallback);
+  }
 
   if (j.contains("constants")) {
     const json &constants = j["constants"];
@@ -297,6 +315,37 @@ void MetadataParser::parseParam(const json &p, const std::string &path) {
   if (info.paramBytes > uint32_t(kMaxParamBytes))
     fail("parameters take more than {} bytes (at '{}')", kMaxParamBytes, path);
   info.params.push_back(std::move(param));
+}
+
+void MetadataParser::parseTensorMap(const json &m, const std::string &path) {
+  if (!m.is_object())
+    fail("field '{}' must be an object, got {}", path, shown(m));
+  TensorMapInfo map;
+  map.name = getString(m, path, "name");
+  std::string param = getString(m, path, "param");
+  auto it = std::find_if(info.params.begin(), info.params.end(),
+                         [&](const ParamInfo &p) { return p.name == param; });
+  if (it == info.params.end() || it->kind != ArgKind::Tensor)
+    fail("field '{}': '{}' is not a tensor parameter", join(path, "param"),
+         param);
+  map.param = int(it - info.params.begin());
+  if (it->rank < 1 || it->rank > 5)
+    fail("field '{}': TMA needs a tensor of rank 1 to 5, '{}' has rank {}",
+         join(path, "param"), param, it->rank);
+  const json &box = getArray(m, path, "box", it->rank, it->rank);
+  for (int d = 0; d < it->rank; ++d)
+    map.box.push_back(uint32_t(
+        getInt(box[d], fmt::format("{}.box[{}]", path, d), 1, 256)));
+  map.swizzle = int(getInt(m, path, "swizzle", 0, 128));
+  if (map.swizzle != 0 && map.swizzle != 32 && map.swizzle != 64 &&
+      map.swizzle != 128)
+    fail("field '{}' must be 0, 32, 64 or 128, got {}", join(path, "swizzle"),
+         map.swizzle);
+  map.offset = (info.paramBytes + 63) / 64 * 64;
+  info.paramBytes = map.offset + 128;
+  if (info.paramBytes > uint32_t(kMaxParamBytes))
+    fail("parameters take more than {} bytes (at '{}')", kMaxParamBytes, path);
+  info.tensorMaps.push_back(std::move(map));
 }
 
 DimInfo MetadataParser::parseDim(const json &v, const std::string &path,

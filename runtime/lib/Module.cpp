@@ -64,10 +64,24 @@ static Expected<CUcontext> currentContext(const Driver &d) {
 /// Checks the metadata's parameter layout against the PTX entry's, where the
 /// driver can tell (cuFuncGetParamInfo, CUDA 12.4+).
 static Status checkParamLayout(const Driver &d, CUfunction fn,
-                               const KernelInfo &info) {
+                               const KernelInfo &info, bool withMaps) {
   if (!d.cuFuncGetParamInfo)
     return {};
-  size_t n = info.params.size();
+  // A 64-byte aligned parameter (a tensor map) is placed by the driver
+  // relative to where the parameter block lands in constant memory, so only
+  // its size is comparable.
+  struct Slot {
+    const std::string *name;
+    uint32_t offset, size;
+    bool checkOffset = true;
+  };
+  std::vector<Slot> slots;
+  for (const ParamInfo &p : info.params)
+    slots.push_back({&p.name, p.offset, p.size});
+  if (withMaps)
+    for (const TensorMapInfo &m : info.tensorMaps)
+      slots.push_back({&m.name, m.offset, 128, false});
+  size_t n = slots.size();
   for (size_t i = 0; i <= n; ++i) {
     size_t offset = 0, size = 0;
     CUresult r = d.cuFuncGetParamInfo(fn, i, &offset, &size);
@@ -82,19 +96,40 @@ static Status checkParamLayout(const Driver &d, CUfunction fn,
       problem = fmt::format("the PTX entry has {} parameters, the metadata "
                             "lists {}",
                             i, n);
-    else if (i < n &&
-             (offset != info.params[i].offset || size != info.params[i].size))
+    else if (i < n && ((slots[i].checkOffset && offset != slots[i].offset) ||
+                       size != slots[i].size))
       problem = fmt::format("parameter {} ('{}') is {} bytes at offset {} in "
                             "the PTX entry, but the metadata implies {} bytes "
                             "at offset {}",
-                            i, info.params[i].name, size, offset,
-                            info.params[i].size, info.params[i].offset);
+                            i, *slots[i].name, size, offset, slots[i].size,
+                            slots[i].offset);
     if (!problem.empty())
       return Status::error(
           ErrorCode::InvalidArgument,
           fmt::format("tlc: kernel '{}': metadata does not match the PTX: {}",
                       info.name, problem));
   }
+  return {};
+}
+
+/// Finds entry `name` and allows it `sharedBytes` of dynamic shared memory.
+static Status prepareFunction(const Driver &d, CUmodule mod,
+                              const std::string &name, int sharedBytes,
+                              CUfunction &fn) {
+  CUresult r = d.cuModuleGetFunction(&fn, mod, name.c_str());
+  if (r == CUDA_ERROR_NOT_FOUND)
+    return Status::error(ErrorCode::NotFound,
+                         fmt::format("tlc: kernel '{}' not found in the module "
+                                     "(no entry of that name)",
+                                     name));
+  if (r != CUDA_SUCCESS)
+    return driverError(d, r, fmt::format("finding kernel '{}'", name));
+  if ((r = d.cuFuncSetAttribute(
+           fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes)))
+    return driverError(d, r,
+                       fmt::format("kernel '{}': allowing {} bytes of dynamic "
+                                   "shared memory",
+                                   name, sharedBytes));
   return {};
 }
 
@@ -123,23 +158,23 @@ Expected<Module> Module::load(std::string_view ptxOrCubin,
         d, r, fmt::format("loading kernel '{}' ({})", info->name, info->arch));
     return log[0] ? Status::error(s.code(), s.message() + "\n" + log) : s;
   }
-  CUresult r = d.cuModuleGetFunction(&m.k.fn, m.mod, info->name.c_str());
-  if (r == CUDA_ERROR_NOT_FOUND)
-    return Status::error(ErrorCode::NotFound,
-                         fmt::format("tlc: kernel '{}' not found in the module "
-                                     "(no entry of that name)",
-                                     info->name));
-  if (r != CUDA_SUCCESS)
-    return driverError(d, r, fmt::format("finding kernel '{}'", info->name));
-  if (Status s = checkParamLayout(d, m.k.fn, *info); !s.ok())
+  if (Status s = prepareFunction(d, m.mod, info->name,
+                                 info->dynamicSharedBytes, m.k.fn);
+      !s.ok())
     return s;
-  if ((r = d.cuFuncSetAttribute(m.k.fn,
-                                CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                info->dynamicSharedBytes)))
-    return driverError(d, r,
-                       fmt::format("kernel '{}': allowing {} bytes of dynamic "
-                                   "shared memory",
-                                   info->name, info->dynamicSharedBytes));
+  if (Status s = checkParamLayout(d, m.k.fn, *info, true); !s.ok())
+    return s;
+  if (info->fallback) {
+    if (Status s = prepareFunction(d, m.mod, info->fallback->name,
+                                   info->fallback->dynamicSharedBytes,
+                                   m.k.fallbackFn);
+        !s.ok())
+      return s;
+    if (Status s = checkParamLayout(d, m.k.fallbackFn, *info, false); !s.ok())
+      return s;
+    m.k.tensorMapCache = std::make_shared<TensorMapCache>();
+  }
+  CUresult r = CUDA_SUCCESS;
   const unsigned *c = info->cluster;
   if (c[0] * c[1] * c[2] > 8 &&
       (r = d.cuFuncSetAttribute(
@@ -193,15 +228,100 @@ Module::~Module() {
 // Kernel
 //===----------------------------------------------------------------------===//
 
+namespace tlc::rt {
+/// Recently encoded tensor maps of one kernel, keyed by the tensor map and
+/// the argument's address, shape and strides.
+struct TensorMapCache {
+  struct Entry {
+    int map = -1;
+    TensorRef ref;
+    alignas(64) CUtensorMap value;
+  };
+  std::mutex mutex;
+  Entry entries[16];
+  int next = 0;
+};
+} // namespace tlc::rt
+
+static bool sameTensor(const TensorRef &a, const TensorRef &b) {
+  return a.data == b.data && a.dtype == b.dtype && a.rank == b.rank &&
+         std::equal(a.shape, a.shape + a.rank, b.shape) &&
+         std::equal(a.strides, a.strides + a.rank, b.strides);
+}
+
+Status Kernel::encodeTensorMaps(LaunchPlan &plan, Span<const Arg> args) const {
+  const Driver &d = **driver();
+  TensorMapCache &cache = *tensorMapCache;
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  for (size_t i = 0; i < kernelInfo.tensorMaps.size(); ++i) {
+    const TensorMapInfo &map = kernelInfo.tensorMaps[i];
+    const TensorRef &t = args[map.param].ref;
+    TensorMapCache::Entry *hit = nullptr;
+    for (TensorMapCache::Entry &e : cache.entries)
+      if (e.map == int(i) && sameTensor(e.ref, t))
+        hit = &e;
+    if (!hit) {
+      hit = &cache.entries[cache.next];
+      cache.next = (cache.next + 1) % int(std::size(cache.entries));
+      // Innermost dimension first, as the driver wants.
+      cuuint64_t dims[5], strides[4];
+      cuuint32_t box[5], elementStrides[5] = {1, 1, 1, 1, 1};
+      size_t size = dtypeSize(t.dtype);
+      for (int d0 = 0; d0 < t.rank; ++d0) {
+        int d1 = t.rank - 1 - d0;
+        dims[d0] = cuuint64_t(t.shape[d1]);
+        box[d0] = map.box[d1];
+        if (d0)
+          strides[d0 - 1] = cuuint64_t(t.strides[d1]) * size;
+      }
+      CUtensorMapDataType type = t.dtype == DType::BF16
+                                     ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                 : t.dtype == DType::F16
+                                     ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                     : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+      CUtensorMapSwizzle swizzle =
+          map.swizzle == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+          : map.swizzle == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+          : map.swizzle == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                              : CU_TENSOR_MAP_SWIZZLE_NONE;
+      hit->map = -1;
+      if (CUresult r = d.cuTensorMapEncodeTiled(
+              &hit->value, type, cuuint32_t(t.rank), t.data, dims, strides,
+              box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+              CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE))
+        return driverError(
+            d, r,
+            fmt::format("kernel '{}': building tensor map '{}' for argument "
+                        "'{}'",
+                        kernelInfo.name, map.name,
+                        kernelInfo.params[map.param].name));
+      hit->map = int(i);
+      hit->ref = t;
+    }
+    std::memcpy(plan.storage + map.offset, &hit->value, sizeof(CUtensorMap));
+  }
+  return {};
+}
+
 Status Kernel::launch(CUstream stream, Span<const Arg> args) const {
   Expected<LaunchPlan> plan = planLaunch(kernelInfo, args);
   if (!plan)
     return plan.status();
   if (plan->empty())
     return {};
-  void *params[kMaxParams];
-  for (int i = 0; i < plan->numParams; ++i)
+  bool fallback = plan->useFallback && kernelInfo.fallback;
+  bool maps = !kernelInfo.tensorMaps.empty() && !fallback;
+  if (maps)
+    if (Status s = encodeTensorMaps(*plan, args); !s.ok())
+      return s;
+  void *params[kMaxParams + 16];
+  int numParams = plan->numParams;
+  for (int i = 0; i < numParams; ++i)
     params[i] = plan->storage + plan->offsets[i];
+  if (maps)
+    for (const TensorMapInfo &map : kernelInfo.tensorMaps)
+      params[numParams++] = plan->storage + map.offset;
 
   const unsigned *c = kernelInfo.cluster;
   CUlaunchAttribute cluster = {};
@@ -213,15 +333,19 @@ Status Kernel::launch(CUstream stream, Span<const Arg> args) const {
   config.gridDimX = plan->grid[0];
   config.gridDimY = plan->grid[1];
   config.gridDimZ = plan->grid[2];
-  config.blockDimX = unsigned(kernelInfo.threads);
+  config.blockDimX =
+      unsigned(fallback ? kernelInfo.fallback->threads : kernelInfo.threads);
   config.blockDimY = config.blockDimZ = 1;
-  config.sharedMemBytes = unsigned(kernelInfo.dynamicSharedBytes);
+  config.sharedMemBytes =
+      unsigned(fallback ? kernelInfo.fallback->dynamicSharedBytes
+                        : kernelInfo.dynamicSharedBytes);
   config.hStream = stream;
   config.attrs = &cluster;
   config.numAttrs = c[0] * c[1] * c[2] > 1 ? 1 : 0;
 
   const Driver &d = **driver(); // loaded: this kernel was loaded with it
-  if (CUresult r = d.cuLaunchKernelEx(&config, fn, params, nullptr))
+  if (CUresult r = d.cuLaunchKernelEx(&config, fallback ? fallbackFn : fn,
+                                      params, nullptr))
     return driverError(d, r,
                        fmt::format("launching kernel '{}'", kernelInfo.name));
   return {};

@@ -148,6 +148,24 @@ bool evaluate(const KernelInfo &info, int node, Span<const Arg> args,
   return !overflow;
 }
 
+/// What cuTensorMapEncodeTiled accepts: a 16-byte aligned address, a
+/// contiguous innermost dimension, other strides multiples of 16 bytes below
+/// 2^40, and sizes in [1, 2^32].
+bool tmaCanDescribe(const TensorRef &t) {
+  int64_t size = int64_t(dtypeSize(t.dtype));
+  if (reinterpret_cast<uintptr_t>(t.data) % 16 || t.rank < 1 ||
+      t.strides[t.rank - 1] != 1)
+    return false;
+  for (int d = 0; d < t.rank; ++d) {
+    if (t.shape[d] < 1 || t.shape[d] > (int64_t(1) << 32))
+      return false;
+    if (d < t.rank - 1 && ((t.strides[d] * size) % 16 ||
+                           t.strides[d] * size >= (int64_t(1) << 40)))
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 Status tlc::rt::checkArgCount(const KernelInfo &info, size_t numArgs) {
@@ -192,6 +210,9 @@ Expected<LaunchPlan> tlc::rt::planLaunch(const KernelInfo &info,
                                                           : a.scalarType)));
     std::memcpy(dst, &a.value, p.size); // the union's members share its start
   }
+
+  for (const TensorMapInfo &map : info.tensorMaps)
+    plan.useFallback |= !tmaCanDescribe(args[map.param].ref);
 
   static constexpr int64_t kGridLimit[3] = {INT32_MAX, 65535, 65535};
   for (int axis = 0; axis < 3; ++axis) {

@@ -88,29 +88,15 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
   }
   backend.release(result->o);
   backend.release(result->finalState);
-  if (timedRuns) {
-    CUevent start, stop;
-    cuEventCreate(&start, 0);
-    cuEventCreate(&stop, 0);
-    std::vector<float> times;
-    for (int i = 0; i < timedRuns + 2; ++i) {
-      cuEventRecord(start, nullptr);
-      rt::Expected<ops::ForwardResult> r = call();
-      cuEventRecord(stop, nullptr);
-      cuEventSynchronize(stop);
-      REQUIRE(r);
-      backend.release(r->o);
-      backend.release(r->finalState);
-      float ms;
-      cuEventElapsedTime(&ms, start, stop);
-      if (i >= 2)
-        times.push_back(ms);
-    }
-    std::sort(times.begin(), times.end());
-    run.ms = times[times.size() / 2];
-    cuEventDestroy(start);
-    cuEventDestroy(stop);
-  }
+  if (timedRuns)
+    run.ms = medianMs(
+        [&] {
+          rt::Expected<ops::ForwardResult> r = call();
+          REQUIRE(r);
+          backend.release(r->o);
+          backend.release(r->finalState);
+        },
+        timedRuns);
   return run;
 }
 

@@ -6,8 +6,10 @@
 
 #include "tlc/runtime/Runtime.h"
 
+#include <catch2/catch.hpp>
 #include <cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -165,6 +167,29 @@ inline double relativeRms(const HostTensor &x, const std::vector<double> &ref) {
 
 std::string kernelDir();
 std::mt19937_64 &rng();
+
+/// The median time in ms of `runs` calls of `fn` (after two warm-up calls),
+/// each between events on the default stream.
+template <class Fn> double medianMs(Fn &&fn, int runs) {
+  CUevent start, stop;
+  TLC_CU(cuEventCreate(&start, 0));
+  TLC_CU(cuEventCreate(&stop, 0));
+  std::vector<float> times;
+  for (int i = 0; i < runs + 2; ++i) {
+    TLC_CU(cuEventRecord(start, nullptr));
+    fn();
+    TLC_CU(cuEventRecord(stop, nullptr));
+    TLC_CU(cuEventSynchronize(stop));
+    float ms = 0;
+    TLC_CU(cuEventElapsedTime(&ms, start, stop));
+    if (i >= 2)
+      times.push_back(ms);
+  }
+  cuEventDestroy(start);
+  cuEventDestroy(stop);
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
 
 } // namespace tlc::gputest
 

@@ -154,17 +154,32 @@ TEST_CASE("softmax matches the CPU", "[gpu][softmax]") {
 
 namespace {
 
-/// C = A @ B checked against a float64 reference, on every row for small
-/// problems and on a random sample of rows for large ones.
-void checkGemm(const std::string &variant, rt::DType in, rt::DType out,
-               int64_t m, int64_t n, int64_t k, double tolerance) {
-  INFO(variant << " " << m << "x" << n << "x" << k);
-  HostTensor a(in, {m, k}), b(in, {k, n});
+struct GemmCase {
+  std::string variant, kernel = "gemm";
+  rt::DType in = rt::DType::BF16, out = rt::DType::F32;
+  bool transA = false, transB = false; // A stored K x M, B stored N x K
+  double tolerance = 1e-5;
+};
+
+/// C = op(A) @ op(B) checked against a float64 reference, on every row for
+/// small problems and on a random sample of rows for large ones. Returns
+/// whether the launch took the kernel's non-TMA fallback.
+bool checkGemm(const GemmCase &g, int64_t m, int64_t n, int64_t k) {
+  INFO(g.variant << "/" << g.kernel << " " << m << "x" << n << "x" << k);
+  HostTensor a(g.in, g.transA ? std::vector<int64_t>{k, m}
+                              : std::vector<int64_t>{m, k});
+  HostTensor b(g.in, g.transB ? std::vector<int64_t>{n, k}
+                              : std::vector<int64_t>{k, n});
   a.randomize(rng());
   b.randomize(rng());
-  DeviceTensor da(a), db(b), dc(HostTensor(out, {m, n}));
+  DeviceTensor da(a), db(b), dc(HostTensor(g.out, {m, n}));
   dc.poison();
-  launch(loadKernel(variant, "gemm"), {da.arg(), db.arg(), dc.arg()});
+  rt::Kernel &kernel = loadKernel(g.variant, g.kernel);
+  rt::Arg args[] = {da.arg(), db.arg(), dc.arg()};
+  rt::Expected<rt::LaunchPlan> plan =
+      rt::planLaunch(kernel.info(), rt::Span<const rt::Arg>(args, 3));
+  REQUIRE(plan);
+  launch(kernel, {da.arg(), db.arg(), dc.arg()});
   HostTensor c = dc.download();
   for (int64_t i = 0; i < c.numel(); ++i)
     REQUIRE(std::isfinite(c.get(i)));
@@ -178,15 +193,17 @@ void checkGemm(const std::string &variant, rt::DType in, rt::DType out,
       rows.push_back(pick(rng()));
     rows.push_back(m - 1);
   }
-  std::vector<double> bd(b.numel());
-  for (int64_t i = 0; i < b.numel(); ++i)
-    bd[i] = b.get(i);
+  // B as a K x N row-major matrix of doubles.
+  std::vector<double> bd(k * n);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j)
+      bd[kk * n + j] = b.get(g.transB ? j * k + kk : kk * n + j);
   HostTensor got(rt::DType::F32, {int64_t(rows.size()), n});
   std::vector<double> ref(rows.size() * n, 0);
   for (size_t r = 0; r < rows.size(); ++r) {
     double *row = &ref[r * n];
     for (int64_t kk = 0; kk < k; ++kk) {
-      double av = a.get(rows[r] * k + kk);
+      double av = a.get(g.transA ? kk * m + rows[r] : rows[r] * k + kk);
       const double *brow = &bd[kk * n];
       for (int64_t j = 0; j < n; ++j)
         row[j] += av * brow[j];
@@ -194,25 +211,54 @@ void checkGemm(const std::string &variant, rt::DType in, rt::DType out,
     for (int64_t j = 0; j < n; ++j)
       got.set(r * n + j, c.get(rows[r] * n + j));
   }
-  CHECK(relativeRms(got, ref) < tolerance);
+  CHECK(relativeRms(got, ref) < g.tolerance);
+  return plan->useFallback;
 }
 
 } // namespace
 
 TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
   using D = rt::DType;
-  for (auto [m, n, k] :
-       {std::tuple<int64_t, int64_t, int64_t>{1000, 1000, 1000},
-        {128, 128, 32},
-        {129, 257, 64},
-        {1, 1, 1},
-        {300, 200, 100}}) {
-    checkGemm("gemm_bf16_f32", D::BF16, D::F32, m, n, k, 1e-5);
-    checkGemm("gemm_f16_f32", D::F16, D::F32, m, n, k, 1e-5);
-    checkGemm("gemm_bf16_bf16", D::BF16, D::BF16, m, n, k, 4e-3);
-    checkGemm("gemm_f32_f32", D::F32, D::F32, m, n, k, 1e-5);
+  std::vector<GemmCase> cases = {
+      {"gemm_bf16_f32"},
+      {"gemm_f16_f32", "gemm", D::F16},
+      {"gemm_bf16_bf16", "gemm", D::BF16, D::BF16, false, false, 4e-3},
+      {"gemm_bf16_f32_s2"},
+      {"gemm_bf16_f32_1wg"},
+      {"gemm_bf16_f32_nows"},
+      {"gemm_bf16_f32_notma"},
+      {"gemm_f32_f32", "gemm", D::F32},
+      {"gemm_transposed", "gemm_nt", D::BF16, D::F32, false, true},
+      {"gemm_transposed", "gemm_tn", D::BF16, D::F32, true, false},
+  };
+  for (const GemmCase &g : cases) {
+    bool tma = loadKernel(g.variant, g.kernel).info().fallback.has_value();
+    int tmaRuns = 0, fallbackRuns = 0;
+    // Ragged in every dimension; 8-element multiples keep TMA's 16-byte
+    // strides, the others go through the fallback kernel.
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1000, 1000,
+                                                                  1000},
+                           {128, 128, 32},
+                           {200, 328, 136},
+                           {64, 64, 4096},
+                           {8, 8, 8},
+                           {129, 257, 64},
+                           {1, 1, 1},
+                           {300, 200, 100}}) {
+      bool fallback = checkGemm(g, m, n, k);
+      (fallback ? fallbackRuns : tmaRuns)++;
+    }
+    if (tma) {
+      CHECK(tmaRuns >= 5);     // both paths were exercised
+      CHECK(fallbackRuns >= 2);
+    }
   }
-  checkGemm("gemm_bf16_f32", D::BF16, D::F32, 4096, 4096, 4096, 1e-5);
+}
+
+TEST_CASE("GEMM at benchmark sizes matches a float64 reference",
+          "[gpu][gemm][large]") {
+  REQUIRE_FALSE(checkGemm({"gemm_bf16_f32"}, 4096, 4096, 4096));
+  REQUIRE_FALSE(checkGemm({"gemm_bf16_f32"}, 8192, 8192, 1024));
 }
 
 TEST_CASE("invalid arguments are rejected before any launch",
@@ -293,32 +339,31 @@ TEST_CASE("a launch captured in a CUDA graph replays", "[gpu][graph]") {
   cuStreamDestroy(stream);
 }
 
-TEST_CASE("GEMM 4096^3 throughput", "[gpu][bench]") {
-  const int64_t s = 4096;
-  HostTensor a(rt::DType::BF16, {s, s});
-  a.randomize(rng());
-  DeviceTensor da(a), db(a), dc(HostTensor(rt::DType::F32, {s, s}));
-  rt::Kernel &gemm = loadKernel("gemm_bf16_f32", "gemm");
-  rt::Arg args[] = {da.arg(), db.arg(), dc.arg()};
-  CUevent start, stop;
-  TLC_CU(cuEventCreate(&start, 0));
-  TLC_CU(cuEventCreate(&stop, 0));
-  std::vector<float> times;
-  for (int i = 0; i < 23; ++i) {
-    TLC_CU(cuEventRecord(start, nullptr));
-    REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
-    TLC_CU(cuEventRecord(stop, nullptr));
-    TLC_CU(cuEventSynchronize(stop));
-    float ms;
-    TLC_CU(cuEventElapsedTime(&ms, start, stop));
-    if (i >= 3)
-      times.push_back(ms);
+TEST_CASE("GEMM throughput", "[gpu][bench]") {
+  struct Size {
+    int64_t m, n, k;
+  };
+  for (Size size : {Size{4096, 4096, 4096}, Size{8192, 8192, 8192},
+                    Size{8192, 8192, 1024}}) {
+    HostTensor a(rt::DType::BF16, {size.m, size.k});
+    HostTensor b(rt::DType::BF16, {size.k, size.n});
+    a.randomize(rng());
+    b.randomize(rng());
+    DeviceTensor da(a), db(b), dc(HostTensor(rt::DType::F32, {size.m, size.n}));
+    for (const char *variant :
+         {"gemm_bf16_f32", "gemm_bf16_f32_nows", "gemm_bf16_f32_notma"}) {
+      rt::Kernel &gemm = loadKernel(variant, "gemm");
+      rt::Arg args[] = {da.arg(), db.arg(), dc.arg()};
+      double ms = medianMs(
+          [&] {
+            REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
+          },
+          size.m * size.n * size.k >= (int64_t(1) << 39) ? 10 : 20);
+      std::printf("BENCH gemm %s bf16->f32 %lldx%lldx%lld: %.3f ms, %.1f "
+                  "TFLOP/s\n",
+                  variant, (long long)size.m, (long long)size.n,
+                  (long long)size.k, ms,
+                  2.0 * size.m * size.n * size.k / (ms * 1e-3) / 1e12);
+    }
   }
-  std::sort(times.begin(), times.end());
-  double ms = times[times.size() / 2];
-  std::printf("BENCH gemm bf16->f32 4096^3: %.3f ms, %.1f TFLOP/s (median "
-              "of %zu)\n",
-              ms, 2.0 * s * s * s / (ms * 1e-3) / 1e12, times.size());
-  cuEventDestroy(start);
-  cuEventDestroy(stop);
 }

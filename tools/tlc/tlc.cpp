@@ -74,6 +74,15 @@ cl::opt<EmitKind> emitKind(
     cl::cat(tlcCategory));
 cl::opt<std::string> arch("arch", cl::desc("GPU target: sm_90a or sm_80"),
                           cl::init("sm_90a"), cl::cat(tlcCategory));
+cl::opt<bool> noWarpSpecialize(
+    "no-ws",
+    cl::desc("sm_90a: keep TMA pipelines in one role (no producer "
+             "warpgroup, no setmaxnreg)"),
+    cl::cat(tlcCategory));
+cl::opt<bool> noTma("no-tma",
+                    cl::desc("sm_90a: lower pipelined copies with cp.async "
+                             "and gemms with mma.sync, as for sm_80"),
+                    cl::cat(tlcCategory));
 cl::opt<std::string> printIrAfter(
     "print-ir-after",
     cl::desc("Print the IR after the named pass (or 'all') to stderr"),
@@ -357,6 +366,8 @@ int main(int argc, char **argv) {
     request.kernel = kernelName;
     request.defines.assign(defines.begin(), defines.end());
     request.codegen.arch = arch;
+    request.codegen.warpSpecialize = !noWarpSpecialize;
+    request.codegen.tma = !noTma;
     llvm::Expected<tlc::JitResult> result = tlc::jitCompile(request, jitCache);
     if (!result) {
       llvm::errs() << llvm::toString(result.takeError()) << "\n";
@@ -424,7 +435,12 @@ int main(int argc, char **argv) {
   mlir::PassManager pm(&context);
   mlir::TimingScope passTimer = rootTimer.nest("passes");
   pm.enableTiming(passTimer);
-  tlc::addLoweringPasses(pm);
+  tlc::CodegenOptions codegen;
+  codegen.arch = arch;
+  codegen.cubin = emitKind == EmitKind::Cubin;
+  codegen.warpSpecialize = !noWarpSpecialize;
+  codegen.tma = !noTma;
+  tlc::addLoweringPasses(pm, codegen);
   if (!printIrAfter.empty()) {
     std::string wanted = printIrAfter;
     context.disableMultithreading();
@@ -440,9 +456,6 @@ int main(int argc, char **argv) {
   if (emitKind == EmitKind::Lowered)
     return printModule();
 
-  tlc::CodegenOptions codegen;
-  codegen.arch = arch;
-  codegen.cubin = emitKind == EmitKind::Cubin;
   mlir::TimingScope emitTimer = rootTimer.nest("emit CUDA C++");
   mlir::FailureOr<std::vector<tlc::KernelArtifact>> artifacts =
       tlc::emitCuda(*tileModule, codegen);

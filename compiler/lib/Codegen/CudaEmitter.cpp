@@ -109,8 +109,9 @@ struct Buffer {
 
 class KernelEmitter {
 public:
-  KernelEmitter(func::FuncOp func, const CodegenOptions &options)
-      : func(func), options(options), os(code) {}
+  KernelEmitter(func::FuncOp func, const CodegenOptions &options,
+                StringRef nameSuffix = "")
+      : func(func), options(options), nameSuffix(nameSuffix), os(code) {}
 
   FailureOr<KernelArtifact> emit();
 
@@ -120,10 +121,15 @@ private:
     lastWasBarrier = false;
     return os.indent(indent * 2);
   }
+  /// A block-wide barrier, or one over the consumer threads inside the
+  /// consumer role of a warp-specialised kernel.
   void barrier() {
     if (lastWasBarrier)
       return;
-    os.indent(indent * 2) << "__syncthreads();\n";
+    if (roleThreads)
+      os.indent(indent * 2) << "tlc::roleSync<" << roleThreads << ">();\n";
+    else
+      os.indent(indent * 2) << "__syncthreads();\n";
     lastWasBarrier = true;
   }
   void lineDirective(Location loc);
@@ -167,6 +173,7 @@ private:
 
   func::FuncOp func;
   const CodegenOptions &options;
+  std::string nameSuffix;
   std::string code;
   llvm::raw_string_ostream os;
   int indent = 1;
@@ -196,6 +203,51 @@ private:
   /// named `iv`, then starts the asynchronous copy into `dst`.
   LogicalResult emitPrefetch(scf::ForOp loop, CopyOp copy, StringRef iv,
                              StringRef stage);
+  /// Emits the ops of `loop`'s body that `roots` depend on, with the loop
+  /// variable named `iv`.
+  LogicalResult emitLoopSlice(scf::ForOp loop, ValueRange roots,
+                              StringRef iv);
+  /// Elements of one ring slot of shared buffer `alloc`.
+  int64_t stageElements(Value alloc);
+
+  // Hopper (sm_90a): one top-level Pipelined loop whose copies all go
+  // through TMA into swizzled rings that only wgmma gemms read. With warp
+  // specialisation a producer warpgroup (after the block's own threads)
+  // issues the copies; the block's threads are the consumers.
+  struct TmaCopy {
+    mutable CopyOp copy; // (MLIR op handles are not const-correct)
+    mutable ViewOp view;
+    unsigned param = 0;         // argument number of the global tensor
+    SmallVector<int64_t> box;   // per tensor dimension, outermost first
+    int64_t rows = 0, inner = 0;
+    int64_t swizzle = 0;        // bytes: 32, 64 or 128
+    int64_t chunk = 0;          // elements per swizzled chunk of a row
+    int64_t bytes = 0;          // per ring slot
+    std::string map;            // the tensor-map parameter
+  };
+  struct TmaPipeline {
+    scf::ForOp loop;
+    int64_t stages = 1;
+    SmallVector<TmaCopy> copies;
+    DenseMap<Operation *, int64_t> swizzleOf; // ring alloc -> swizzle bytes
+    int64_t stageBytes = 0;
+    /// wgmma groups left in flight across iterations (0: wait each gemm).
+    int64_t waitDepth = 0;
+    int64_t consumerThreads = 0, producerThreads = 0;
+    int64_t producerRegs = 0, consumerRegs = 0; // 0: no setmaxnreg
+    std::string full, empty;
+  };
+  std::optional<TmaPipeline> tma;
+  llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
+  int64_t roleThreads = 0;
+  int64_t barrierOffset = 0;
+  void planTma(LaunchOp launch);
+  std::optional<TmaCopy> planTmaCopy(CopyOp copy);
+  bool wgmmaFits(GemmOp gemm, const TmaPipeline &plan);
+  LogicalResult emitTmaBody(mlir::Block &body);
+  LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv,
+                             StringRef stage, StringRef bar);
+  LogicalResult emitTmaConsumerIteration(StringRef it);
 
   // Inside a tile.parallel: the layout being iterated, the register index,
   // the loop variables, and fragments read through scratch.
@@ -236,8 +288,9 @@ void KernelEmitter::lineDirective(Location loc) {
 
 LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
   threads = static_cast<int64_t>(launch.getThreads());
-  os << "extern \"C\" __global__ void __launch_bounds__(" << threads << ", 1)\n"
-     << func.getName() << "(";
+  os << "extern \"C\" __global__ void __launch_bounds__("
+     << threads + (tma ? tma->producerThreads : 0) << ", 1)\n"
+     << func.getName() << nameSuffix << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
     auto nameAttr = func.getArgAttrOfType<StringAttr>(
@@ -275,6 +328,9 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
     }
     params.push_back(std::move(param));
   }
+  if (tma)
+    for (const TmaCopy &copy : tma->copies)
+      os << ", const __grid_constant__ tlc::TensorMap " << copy.map;
   os << ") {\n";
   return success();
 }
@@ -339,8 +395,10 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     int64_t bytes =
         numElements(type.getShape()) *
         std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
-    bytes = llvm::alignTo(bytes, 128) * stagesOf.lookup_or(alloc, 1);
-    sharedTop = llvm::alignTo(sharedTop, 128);
+    // TMA's swizzled rings must start on the swizzle pattern (1024 bytes).
+    int64_t align = tma && tma->swizzleOf.count(alloc) ? 1024 : 128;
+    bytes = llvm::alignTo(bytes, align) * stagesOf.lookup_or(alloc, 1);
+    sharedTop = llvm::alignTo(sharedTop, align);
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
     n = fresh(n + "_");
     names[alloc] = n;
@@ -355,6 +413,10 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     sharedTop += bytes;
     return WalkResult::advance();
   });
+  if (tma) {
+    barrierOffset = llvm::alignTo(sharedTop, 8);
+    sharedTop = barrierOffset + 2 * 8 * tma->stages;
+  }
   sharedTop = llvm::alignTo(sharedTop, 128);
   return failure(result.wasInterrupted());
 }
@@ -896,6 +958,26 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !b || !c)
     return op.emitError("code generation: gemm of an unknown buffer");
   Type elem = op.getA().getType().getElementType();
+  if (wgmmaGemms.contains(op)) {
+    // Operands are TMA ring slots (synchronised by the ring's mbarriers).
+    ArrayRef<int64_t> cShape = op.getC().getType().getShape();
+    ArrayRef<int64_t> aShape = op.getA().getType().getShape();
+    int64_t k = op.getTransposeA() ? aShape[0] : aShape[1];
+    auto swizzle = [&](Value v) {
+      return tma->swizzleOf.lookup(v.getDefiningOp());
+    };
+    if (op.getClearAccum())
+      line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
+             << ", 0.f);\n";
+    line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
+           << k << ", " << (op.getTransposeA() ? "true" : "false") << ", "
+           << (op.getTransposeB() ? "true" : "false") << ", "
+           << swizzle(op.getA()) << ", " << swizzle(op.getB()) << ">("
+           << a->name << ", " << b->name << ", " << c->name << ");\n";
+    if (!tma->waitDepth)
+      line() << "tlc::wgmmaWait<0>();\n";
+    return success();
+  }
   // bf16/f16 go to the tensor cores (mma.sync, which fixes C's layout);
   // other element types use FMAs over any accumulator layout.
   bool tensorCores = elem.isBF16() || elem.isF16();
@@ -1194,11 +1276,21 @@ void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
   });
 }
 
-LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
-                                          StringRef iv, StringRef stage) {
-  // The source view's backward slice inside the loop body, in order.
+int64_t KernelEmitter::stageElements(Value alloc) {
+  BufferType type = cast<BufferType>(alloc.getType());
+  int64_t width =
+      std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+  int64_t align =
+      tma && tma->swizzleOf.count(alloc.getDefiningOp()) ? 1024 : 128;
+  return llvm::alignTo(numElements(type.getShape()) * width, align) / width;
+}
+
+LogicalResult KernelEmitter::emitLoopSlice(scf::ForOp loop, ValueRange roots,
+                                           StringRef iv) {
   llvm::SetVector<Operation *> slice;
-  SmallVector<Operation *> work = {copy.getSrc().getDefiningOp()};
+  SmallVector<Operation *> work;
+  for (Value root : roots)
+    work.push_back(root.getDefiningOp());
   while (!work.empty()) {
     Operation *op = work.pop_back_val();
     if (!op || op->getBlock() != loop.getBody() || !slice.insert(op))
@@ -1216,22 +1308,19 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
       return failure();
   names[loop.getInductionVar()] = savedIv;
   lastLine = 0; // The body re-emits these lines: restate #line there.
+  return success();
+}
+
+LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
+                                          StringRef iv, StringRef stage) {
+  if (failed(emitLoopSlice(loop, copy.getSrc(), iv)))
+    return failure();
   Buffer &dst = buffers[copy.getDst()];
   ArrayRef<int64_t> shape = copy.getDst().getType().getShape();
-  int64_t stageElems =
-      llvm::alignTo(numElements(shape) *
-                        std::max<int64_t>(1, copy.getDst()
-                                                     .getType()
-                                                     .getElementType()
-                                                     .getIntOrFloatBitWidth() /
-                                                 8),
-                    128) /
-      std::max<int64_t>(
-          1,
-          copy.getDst().getType().getElementType().getIntOrFloatBitWidth() / 8);
   line() << "tlc::copyAsync<" << shapeType(shape) << ">(" << name(copy.getSrc())
          << ", tlc::SView<" << dst.elem << ", " << shape.size() << ">{"
-         << dst.name << " + (" << stage << ") * " << stageElems << ", {"
+         << dst.name << " + (" << stage << ") * "
+         << stageElements(copy.getDst()) << ", {"
          << joinInts(rowMajorStrides(shape)) << "}});\n";
   return success();
 }
@@ -1286,14 +1375,9 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
   for (CopyOp copy : loop.copies) {
     Value dst = copy.getDst();
     Buffer &b = buffers[dst];
-    BufferType type = copy.getDst().getType();
-    int64_t width =
-        std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
-    int64_t stageElems =
-        llvm::alignTo(numElements(type.getShape()) * width, 128) / width;
     std::string cur = fresh(b.name + "_cur");
     line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
-           << " % " << stages << ") * " << stageElems << ";\n";
+           << " % " << stages << ") * " << stageElements(dst) << ";\n";
     saved.push_back({dst, b.name});
     b.name = cur;
   }
@@ -1304,6 +1388,389 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
   --indent;
   line() << "}\n";
   return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Hopper pipelines: TMA rings, mbarriers, wgmma, warp specialisation
+//===----------------------------------------------------------------------===//
+
+static int64_t elementBytes(Type type) {
+  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+}
+
+/// Scalar code the producer role may need: integer arithmetic and tensor
+/// dimensions over block indices, parameters and constants.
+static bool isHoistable(Operation *op) {
+  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+      !isa<DimOp>(op))
+    return false;
+  return llvm::all_of(op->getOperands(), [](Value v) {
+    Operation *def = v.getDefiningOp();
+    return !def || isHoistable(def);
+  });
+}
+
+std::optional<KernelEmitter::TmaCopy> KernelEmitter::planTmaCopy(CopyOp copy) {
+  auto view = copy.getSrc().getDefiningOp<ViewOp>();
+  auto tensor = cast<BufferType>(view.getSource().getType());
+  BufferType tile = copy.getDst().getType();
+  Type elem = tile.getElementType();
+  int64_t rank = tensor.getRank();
+  if (!(elem.isBF16() || elem.isF16()) || rank > 5 || tile.getRank() != 2)
+    return std::nullopt;
+  ArrayRef<int64_t> dropped = view.getDroppedDims();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(dropped, d))
+      kept.push_back(d);
+  // The tile's rows run along one tensor dimension and its contiguous
+  // dimension is the tensor's innermost one (stride 1, checked at launch).
+  if (kept.size() != 2 || kept[1] != rank - 1)
+    return std::nullopt;
+  TmaCopy t;
+  t.copy = copy;
+  t.view = view;
+  t.param = cast<BlockArgument>(view.getSource()).getArgNumber();
+  t.rows = tile.getShape()[0];
+  t.inner = tile.getShape()[1];
+  int64_t width = elementBytes(elem);
+  int64_t rowBytes = t.inner * width;
+  if (t.rows > 256)
+    return std::nullopt;
+  if (rowBytes == 32 || rowBytes == 64 || rowBytes == 128 || rowBytes % 128 == 0)
+    t.swizzle = std::min<int64_t>(rowBytes, 128);
+  else
+    return std::nullopt;
+  t.chunk = t.swizzle / width;
+  t.bytes = t.rows * t.inner * width;
+  for (int64_t d = 0; d < rank; ++d)
+    t.box.push_back(d == rank - 1 ? t.chunk : d == kept[0] ? t.rows : 1);
+  return t;
+}
+
+bool KernelEmitter::wgmmaFits(GemmOp gemm, const TmaPipeline &plan) {
+  Type elem = gemm.getA().getType().getElementType();
+  if (!(elem.isBF16() || elem.isF16()) ||
+      gemm.getB().getType().getElementType() != elem)
+    return false;
+  auto acc = gemm.getC().getDefiningOp<AllocOp>();
+  if (!acc || acc.getType().getScope() != MemoryScope::Fragment ||
+      !acc.getType().getElementType().isF32())
+    return false;
+  auto layout =
+      acc->getAttrOfType<DictionaryAttr>(TileDialect::getLayoutAttrName());
+  if (!layout || layout.getAs<StringAttr>("kind").getValue() != "mma")
+    return false;
+  ArrayRef<int64_t> cShape = acc.getType().getShape();
+  int64_t m = cShape[0], n = cShape[1];
+  int64_t k = gemm.getTransposeA() ? gemm.getA().getType().getShape()[0]
+                                   : gemm.getA().getType().getShape()[1];
+  if (layout.getAs<IntegerAttr>("warps_n").getInt() != 1 ||
+      layout.getAs<IntegerAttr>("warps_m").getInt() * 16 != m || m % 64 ||
+      m / 64 * 128 != plan.consumerThreads || n % 16 || n > 256 || k % 16)
+    return false;
+  auto isRing = [&](Value v) {
+    auto alloc = v.getDefiningOp<AllocOp>();
+    return alloc && plan.swizzleOf.count(alloc);
+  };
+  return isRing(gemm.getA()) && isRing(gemm.getB());
+}
+
+void KernelEmitter::planTma(LaunchOp launch) {
+  if (!options.tma || options.arch != "sm_90a")
+    return;
+  int64_t blockThreads = static_cast<int64_t>(launch.getThreads());
+  if (blockThreads % 128)
+    return;
+  mlir::Block &body = launch.getBody().front();
+  for (auto &[op, loop] : pipelinedLoops) {
+    auto forOp = cast<scf::ForOp>(op);
+    if (forOp->getBlock() != &body)
+      continue;
+    TmaPipeline plan;
+    plan.loop = forOp;
+    plan.stages = loop.stages;
+    plan.consumerThreads = blockThreads;
+    bool fits = true;
+    for (CopyOp copy : loop.copies) {
+      std::optional<TmaCopy> t = planTmaCopy(copy);
+      if (!t) {
+        fits = false;
+        break;
+      }
+      t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
+               std::to_string(plan.copies.size());
+      plan.swizzleOf[copy.getDst().getDefiningOp()] = t->swizzle;
+      plan.stageBytes += t->bytes;
+      plan.copies.push_back(std::move(*t));
+    }
+    // Only wgmma reads the swizzled rings.
+    SmallVector<GemmOp> gemms;
+    for (const TmaCopy &t : plan.copies) {
+      for (Operation *user : t.copy.getDst().getUsers()) {
+        if (user == t.copy.getOperation())
+          continue;
+        auto gemm = dyn_cast<GemmOp>(user);
+        if (!gemm || !wgmmaFits(gemm, plan) || gemm.getC() == t.copy.getDst())
+          fits = false;
+        else if (!llvm::is_contained(gemms, gemm))
+          gemms.push_back(gemm);
+      }
+    }
+    // The producer recomputes the copies' coordinates: they may use only
+    // scalar code.
+    for (const TmaCopy &t : plan.copies)
+      for (Value offset : t.view.getOffsets())
+        if (Operation *def = offset.getDefiningOp())
+          fits &= isHoistable(def);
+    if (!fits || plan.copies.empty())
+      continue;
+    // With nothing but copies and gemms in the body, each iteration's gemms
+    // stay in flight while the next iteration waits for its data.
+    bool onlyGemms = llvm::all_of(*forOp.getBody(), [&](Operation &o) {
+      return isa<scf::YieldOp, ViewOp>(o) || isHoistable(&o) ||
+             prefetchedCopies.contains(&o) ||
+             (isa<GemmOp>(o) && llvm::is_contained(gemms, cast<GemmOp>(o)));
+    });
+    bool ws = options.warpSpecialize;
+    plan.waitDepth = ws && onlyGemms && plan.stages >= 2 ? gemms.size() : 0;
+    if (ws) {
+      plan.producerThreads = 128;
+      // setmaxnreg: the producer keeps 40 registers, the consumers share the
+      // rest, when that is more than the launch bound already gives them.
+      int64_t total = blockThreads + plan.producerThreads;
+      int64_t cap = std::min<int64_t>(255, 65536 / total) / 8 * 8;
+      int64_t share =
+          std::min<int64_t>(240, (65536 - 40 * plan.producerThreads) /
+                                     blockThreads / 8 * 8);
+      if (share > cap) {
+        plan.producerRegs = 40;
+        plan.consumerRegs = share;
+      }
+    }
+    for (GemmOp gemm : gemms)
+      wgmmaGemms.insert(gemm);
+    tma = std::move(plan);
+    return; // One TMA pipeline per kernel.
+  }
+}
+
+LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
+                                          StringRef stage, StringRef bar) {
+  if (failed(emitLoopSlice(tma->loop, copy.view.getOffsets(), iv)))
+    return failure();
+  const Buffer &dst = buffers[copy.copy.getDst()];
+  OperandRange offsets = copy.view.getOffsets();
+  int64_t rank = offsets.size();
+  for (int64_t c = 0; c < copy.inner / copy.chunk; ++c) {
+    std::string coords;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      coords += (d == rank - 1 ? "" : ", ") + ("int(" + name(offsets[d]) + ")");
+      if (d == rank - 1 && c)
+        coords += " + " + std::to_string(c * copy.chunk);
+    }
+    line() << "tlc::tmaLoad<" << rank << ">(" << copy.map << ", " << dst.name
+           << " + (" << stage << ") * " << stageElements(copy.copy.getDst())
+           << " + " << c * copy.rows * copy.chunk << ", " << bar << ", {"
+           << coords << "});\n";
+  }
+  return success();
+}
+
+/// One consumer iteration of the TMA loop (after its data has arrived): the
+/// body with the ring slots of iteration `it` standing in for the buffers.
+LogicalResult KernelEmitter::emitTmaConsumerIteration(StringRef it) {
+  SmallVector<std::pair<Value, std::string>> saved;
+  for (const TmaCopy &copy : tma->copies) {
+    Value dst = copy.copy.getDst();
+    Buffer &b = buffers[dst];
+    std::string cur = fresh(b.name + "_cur");
+    line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
+           << " % " << tma->stages << ") * " << stageElements(dst) << ";\n";
+    saved.push_back({dst, b.name});
+    b.name = cur;
+  }
+  LogicalResult result = emitBlock(*tma->loop.getBody());
+  for (auto &[dst, original] : saved)
+    buffers[dst].name = original;
+  return result;
+}
+
+LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
+  TmaPipeline &p = *tma;
+  scf::ForOp loop = p.loop;
+  int64_t stages = p.stages;
+  bool ws = p.producerThreads > 0;
+  p.full = fresh("full");
+  line() << "tlc::Mbarrier *const " << p.full
+         << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + " << barrierOffset
+         << ");\n";
+  if (ws) {
+    p.empty = fresh("empty");
+    line() << "tlc::Mbarrier *const " << p.empty << " = " << p.full << " + "
+           << stages << ";\n";
+  }
+  line() << "if (threadIdx.x == 0) {\n";
+  ++indent;
+  line() << "for (int s = 0; s < " << stages << "; ++s) {\n";
+  line() << "  tlc::mbarrierInit(&" << p.full << "[s], 1);\n";
+  if (ws)
+    line() << "  tlc::mbarrierInit(&" << p.empty << "[s], "
+           << p.consumerThreads / 32 << ");\n";
+  line() << "}\n";
+  line() << "tlc::fenceBarrierInit();\n";
+  --indent;
+  line() << "}\n";
+  barrier();
+
+  // Scalar code before the loop runs in every role; the rest belongs to the
+  // consumers.
+  SmallVector<Operation *> before, after;
+  bool seenLoop = false;
+  for (Operation &op : body) {
+    if (&op == loop.getOperation()) {
+      seenLoop = true;
+      continue;
+    }
+    if (seenLoop)
+      after.push_back(&op);
+    else if (isHoistable(&op)) {
+      if (failed(emitOp(&op)))
+        return failure();
+    } else
+      before.push_back(&op);
+  }
+  std::string lb = name(loop.getLowerBound()), ub = name(loop.getUpperBound()),
+              step = name(loop.getStep());
+  auto issueAll = [&](StringRef iv, StringRef stage) -> LogicalResult {
+    line() << "tlc::mbarrierArriveExpectTx(&" << p.full << "[" << stage
+           << "], " << p.stageBytes << ");\n";
+    for (const TmaCopy &copy : p.copies)
+      if (failed(emitTmaIssue(copy, iv, stage, "&" + p.full + "[" + stage.str() +
+                                                   "]")))
+        return failure();
+    return success();
+  };
+  auto loopHeader = [&](StringRef iv, StringRef it) {
+    line() << "for (tlc::i64 " << iv << " = " << lb << ", " << it << " = 0; "
+           << iv << " < " << ub << "; " << iv << " += " << step << ", ++" << it
+           << ") {\n";
+  };
+  auto emitOps = [&](ArrayRef<Operation *> ops) {
+    for (Operation *op : ops)
+      if (failed(emitOp(op)))
+        return failure();
+    return success();
+  };
+
+  if (!ws) {
+    // One role: thread 0 keeps stages - 1 copies in flight; a block barrier
+    // after each iteration frees its slot for the next refill.
+    if (failed(emitOps(before)))
+      return failure();
+    barrier();
+    line() << "if (threadIdx.x == 0) {\n";
+    ++indent;
+    std::string ps = fresh("ps"), tp = fresh("tp");
+    line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1
+           << "; ++" << ps << ") {\n";
+    ++indent;
+    line() << "const tlc::i64 " << tp << " = " << lb << " + " << ps << " * "
+           << step << ";\n";
+    line() << "if (" << tp << " < " << ub << ") {\n";
+    ++indent;
+    if (failed(issueAll(tp, ps)))
+      return failure();
+    --indent;
+    line() << "}\n";
+    --indent;
+    line() << "}\n";
+    --indent;
+    line() << "}\n";
+    std::string iv = bind(loop.getInductionVar(), "t"), it = fresh("it");
+    loopHeader(iv, it);
+    ++indent;
+    std::string ahead = fresh("tp"), slot = fresh("slot");
+    line() << "const tlc::i64 " << ahead << " = " << iv << " + "
+           << stages - 1 << " * " << step << ";\n";
+    line() << "if (threadIdx.x == 0 && " << ahead << " < " << ub << ") {\n";
+    ++indent;
+    line() << "const int " << slot << " = int((" << it << " + " << stages - 1
+           << ") % " << stages << ");\n";
+    if (failed(issueAll(ahead, slot)))
+      return failure();
+    --indent;
+    line() << "}\n";
+    line() << "tlc::mbarrierWait(&" << p.full << "[" << it << " % " << stages
+           << "], unsigned(" << it << " / " << stages << ") & 1u);\n";
+    if (failed(emitTmaConsumerIteration(it)))
+      return failure();
+    barrier();
+    --indent;
+    line() << "}\n";
+    return emitOps(after);
+  }
+
+  // Producer warpgroup: one thread issues every copy.
+  line() << "if (threadIdx.x >= " << p.consumerThreads << ") {\n";
+  ++indent;
+  if (p.producerRegs)
+    line() << "tlc::setMaxRegsDec<" << p.producerRegs << ">();\n";
+  line() << "if (threadIdx.x == " << p.consumerThreads << ") {\n";
+  ++indent;
+  {
+    std::string iv = fresh("t"), it = fresh("it"), slot = fresh("slot");
+    loopHeader(iv, it);
+    ++indent;
+    line() << "const int " << slot << " = int(" << it << " % " << stages
+           << ");\n";
+    line() << "tlc::mbarrierWait(&" << p.empty << "[" << slot << "], (unsigned("
+           << it << " / " << stages << ") & 1u) ^ 1u);\n";
+    if (failed(issueAll(iv, slot)))
+      return failure();
+    --indent;
+    line() << "}\n";
+  }
+  --indent;
+  line() << "}\n";
+  --indent;
+  line() << "} else {\n";
+  ++indent;
+  // Consumers: the block's own threads.
+  if (p.consumerRegs)
+    line() << "tlc::setMaxRegsInc<" << p.consumerRegs << ">();\n";
+  roleThreads = p.consumerThreads;
+  lastWasBarrier = false;
+  if (failed(emitOps(before)))
+    return failure();
+  std::string iv = bind(loop.getInductionVar(), "t"), it = fresh("it");
+  loopHeader(iv, it);
+  ++indent;
+  line() << "tlc::mbarrierWait(&" << p.full << "[" << it << " % " << stages
+         << "], unsigned(" << it << " / " << stages << ") & 1u);\n";
+  if (failed(emitTmaConsumerIteration(it)))
+    return failure();
+  // Release the slot whose wgmmas are known to be complete.
+  if (p.waitDepth) {
+    line() << "tlc::wgmmaWait<" << p.waitDepth << ">();\n";
+    line() << "if (" << it << " > 0 && threadIdx.x % 32 == 0) "
+           << "tlc::mbarrierArrive(&" << p.empty << "[(" << it << " - 1) % "
+           << stages << "]);\n";
+  } else {
+    line() << "__syncwarp();\n";
+    line() << "if (threadIdx.x % 32 == 0) tlc::mbarrierArrive(&" << p.empty
+           << "[" << it << " % " << stages << "]);\n";
+  }
+  --indent;
+  line() << "}\n";
+  if (p.waitDepth)
+    line() << "tlc::wgmmaWait<0>();\n";
+  if (failed(emitOps(after)))
+    return failure();
+  roleThreads = 0;
+  --indent;
+  line() << "}\n";
+  return success();
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
@@ -1346,10 +1813,16 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   if (!launch)
     return func.emitError("code generation: kernel without tile.launch");
 
-  os << "#include \"tlc/device/tlc.cuh\"\n\n";
+  findPipelinedCopies(launch);
+  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
+    if (auto nameAttr = func.getArgAttrOfType<StringAttr>(
+            i, TileDialect::getParamNameAttrName()))
+      names[arg] = nameAttr.getValue().str();
+  planTma(launch);
   if (failed(emitSignature(launch)))
     return failure();
-  os << "  extern __shared__ __align__(128) unsigned char tlc_smem[];\n";
+  os << "  extern __shared__ __align__(" << (tma ? 1024 : 128)
+     << ") unsigned char tlc_smem[];\n";
 
   // Grid sizes for the metadata.
   llvm::json::Array grid;
@@ -1380,10 +1853,21 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     line() << "const tlc::i64 " << blockNames[i] << " = blockIdx." << axes[i]
            << ";\n";
   }
-  findPipelinedCopies(launch);
-  if (failed(planSharedMemory(launch)) || failed(emitBlock(body)))
+  if (failed(planSharedMemory(launch)) ||
+      failed(tma ? emitTmaBody(body) : emitBlock(body)))
     return failure();
   os << "}\n";
+
+  // Opt-in limits of one block's shared memory (the CUDA programming guide's
+  // table: 227 KB on sm_90, 163 KB on sm_80).
+  int64_t sharedBytes = sharedTop + llvm::alignTo(scratchBytes, 128);
+  int64_t sharedLimit = options.arch == "sm_80" ? 166912 : 232448;
+  if (sharedBytes > sharedLimit)
+    return launch.emitError()
+           << "code generation: the kernel needs " << sharedBytes
+           << " bytes of shared memory, more than the " << sharedLimit
+           << " a block can have on " << options.arch
+           << "; use smaller tiles or fewer pipeline stages";
 
   KernelArtifact artifact;
   artifact.name = func.getName().str();
@@ -1392,8 +1876,25 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   meta["schema"] = "tlc.kernel/1";
   meta["name"] = artifact.name;
   meta["arch"] = options.arch;
-  meta["threads"] = threads;
-  meta["dynamic_shared_bytes"] = sharedTop + llvm::alignTo(scratchBytes, 128);
+  meta["threads"] = threads + (tma ? tma->producerThreads : 0);
+  meta["dynamic_shared_bytes"] = sharedBytes;
+  if (tma) {
+    llvm::json::Array maps;
+    for (const TmaCopy &copy : tma->copies)
+      maps.push_back(llvm::json::Object{
+          {"name", copy.map},
+          {"param", names.lookup(func.getArgument(copy.param))},
+          {"box", llvm::json::Array(copy.box)},
+          {"swizzle", copy.swizzle}});
+    meta["tensor_maps"] = std::move(maps);
+    meta["pipeline"] = llvm::json::Object{
+        {"kind", "tma"},
+        {"stages", tma->stages},
+        {"warp_specialized", tma->producerThreads > 0},
+        {"wgmma_wait_depth", tma->waitDepth},
+        {"consumer_registers", tma->consumerRegs},
+        {"producer_registers", tma->producerRegs}};
+  }
   meta["cluster"] = llvm::json::Array{1, 1, 1};
   meta["params"] = std::move(params);
   meta["grid"] = std::move(grid);
@@ -1428,6 +1929,23 @@ tlc::emitCuda(ModuleOp module, const CodegenOptions &options) {
     FailureOr<KernelArtifact> artifact = emitter.emit();
     if (failed(artifact))
       return failure();
+    artifact->cuda = "#include \"tlc/device/tlc.cuh\"\n\n" + artifact->cuda;
+    if (artifact->metadata.get("tensor_maps")) {
+      // The same kernel without TMA, launched by the runtime when an
+      // argument's address or strides are not what TMA needs.
+      CodegenOptions plain = options;
+      plain.tma = false;
+      KernelEmitter fallbackEmitter(func, plain, "__fallback");
+      FailureOr<KernelArtifact> fallback = fallbackEmitter.emit();
+      if (failed(fallback))
+        return failure();
+      artifact->cuda += "\n" + fallback->cuda;
+      artifact->metadata["fallback"] = llvm::json::Object{
+          {"name", artifact->name + "__fallback"},
+          {"threads", *fallback->metadata.getInteger("threads")},
+          {"dynamic_shared_bytes",
+           *fallback->metadata.getInteger("dynamic_shared_bytes")}};
+    }
     artifacts.push_back(std::move(*artifact));
   }
   return artifacts;

@@ -12,6 +12,7 @@
 using namespace tlc;
 
 llvm::StringRef tlc::deviceLibrarySource() { return kDeviceLibrarySource; }
+llvm::StringRef tlc::deviceWgmmaSource() { return kDeviceWgmmaSource; }
 
 std::string tlc::nvrtcVersion() {
   int major = 0, minor = 0;
@@ -22,12 +23,13 @@ std::string tlc::nvrtcVersion() {
 mlir::LogicalResult tlc::compileWithNvrtc(KernelArtifact &artifact,
                                           const CodegenOptions &options,
                                           std::string &log) {
-  const char *headerSources[] = {kDeviceLibrarySource};
-  const char *headerNames[] = {"tlc/device/tlc.cuh"};
+  const char *headerSources[] = {kDeviceLibrarySource, kDeviceWgmmaSource};
+  const char *headerNames[] = {"tlc/device/tlc.cuh",
+                               "tlc/device/tlc_wgmma.cuh"};
   nvrtcProgram program;
-  nvrtcResult result = nvrtcCreateProgram(&program, artifact.cuda.c_str(),
-                                          (artifact.name + ".cu").c_str(), 1,
-                                          headerSources, headerNames);
+  nvrtcResult result = nvrtcCreateProgram(
+      &program, artifact.cuda.c_str(), (artifact.name + ".cu").c_str(),
+      std::size(headerSources), headerSources, headerNames);
   if (result != NVRTC_SUCCESS) {
     log = std::string("nvrtcCreateProgram: ") + nvrtcGetErrorString(result);
     return mlir::failure();

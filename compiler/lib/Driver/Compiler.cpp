@@ -19,10 +19,11 @@
 
 using namespace tlc;
 
-void tlc::addLoweringPasses(mlir::PassManager &pm) {
+void tlc::addLoweringPasses(mlir::PassManager &pm,
+                             const CodegenOptions &options) {
   mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
   kernels.addPass(createCheckChannelsPass());
-  kernels.addPass(createInferLayoutsPass());
+  kernels.addPass(createInferLayoutsPass(options.arch == "sm_90a"));
 }
 
 void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,
@@ -36,7 +37,10 @@ void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,
   for (const std::string &d : defines)
     defineList.push_back(d);
   meta["compile_options"] = llvm::json::Object{
-      {"defines", std::move(defineList)}, {"arch", options.arch}};
+      {"defines", std::move(defineList)},
+      {"arch", options.arch},
+      {"tma", options.tma},
+      {"warp_specialize", options.warpSpecialize}};
 }
 
 std::string tlc::defaultCacheDir() {
@@ -60,10 +64,13 @@ std::string cacheKey(const JitRequest &request) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << "tlc " << TLC_VERSION << "\nnvrtc " << nvrtcVersion() << "\narch "
-     << request.codegen.arch << "\nkernel " << request.kernel << "\n";
+     << request.codegen.arch << "\ntma " << request.codegen.tma << "\nws "
+     << request.codegen.warpSpecialize << "\nkernel " << request.kernel
+     << "\n";
   for (const std::string &d : request.defines)
     os << "-D " << d << "\n";
-  os << "device library " << llvm::xxh3_64bits(deviceLibrarySource()) << "\n";
+  os << "device library " << llvm::xxh3_64bits(deviceLibrarySource()) << " "
+     << llvm::xxh3_64bits(deviceWgmmaSource()) << "\n";
   os << request.source;
   return llvm::utohexstr(llvm::xxh3_64bits(key)) +
          llvm::utohexstr(llvm::xxh3_64bits(key + "/2"));
@@ -135,7 +142,7 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
     return llvm::createStringError(errors);
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errorStream);
   mlir::PassManager pm(&context);
-  addLoweringPasses(pm);
+  addLoweringPasses(pm, request.codegen);
   if (mlir::failed(pm.run(*tile)))
     return llvm::createStringError(errors);
   mlir::FailureOr<std::vector<KernelArtifact>> artifacts =

@@ -7,6 +7,12 @@
 // thread e % T), under which same-shape fragments line up register for
 // register, so element-wise Parallel loops need no data movement.
 //
+// With `wgmma=true` (the sm_90a pipeline) an M x N accumulator with M equal
+// to 16 x warps and a multiple of 64 takes the split (warps, 1): it is both a
+// valid mma.sync layout and exactly the layout of wgmma's m64 accumulators
+// (warpgroup g owns rows 64g..64g+63), so the Hopper back end can lower the
+// gemm to wgmma without moving data.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Dialect/Tile/TileDialect.h"
@@ -23,8 +29,10 @@ namespace {
 
 /// Picks the warp split of an M x N accumulator over `warps` warps whose
 /// warp tiles are whole 16x8 mma tiles, preferring square-ish warp tiles.
-std::optional<std::pair<int64_t, int64_t>> chooseWarpSplit(int64_t m, int64_t n,
-                                                           int64_t warps) {
+std::optional<std::pair<int64_t, int64_t>>
+chooseWarpSplit(int64_t m, int64_t n, int64_t warps, bool preferWgmma) {
+  if (preferWgmma && m == 16 * warps && m % 64 == 0 && n % 8 == 0)
+    return std::make_pair(warps, int64_t(1));
   std::optional<std::pair<int64_t, int64_t>> best;
   int64_t bestCost = 0;
   for (int64_t wm = 1; wm <= warps; ++wm) {
@@ -45,6 +53,15 @@ std::optional<std::pair<int64_t, int64_t>> chooseWarpSplit(int64_t m, int64_t n,
 struct InferLayoutsPass
     : PassWrapper<InferLayoutsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InferLayoutsPass)
+
+  InferLayoutsPass() = default;
+  InferLayoutsPass(const InferLayoutsPass &other) : PassWrapper(other) {}
+  explicit InferLayoutsPass(bool preferWgmma) { wgmma = preferWgmma; }
+
+  Option<bool> wgmma{*this, "wgmma",
+                     llvm::cl::desc("Prefer accumulator layouts that wgmma "
+                                    "(sm_90a) produces directly"),
+                     llvm::cl::init(false)};
 
   StringRef getArgument() const override { return "tile-infer-layouts"; }
   StringRef getDescription() const override {
@@ -74,7 +91,7 @@ struct InferLayoutsPass
           return;
         }
         ArrayRef<int64_t> shape = alloc.getType().getShape();
-        auto split = chooseWarpSplit(shape[0], shape[1], warps);
+        auto split = chooseWarpSplit(shape[0], shape[1], warps, wgmma);
         if (!split) {
           it->second.emitError()
               << "gemm: the " << shape[0] << "x" << shape[1]
@@ -98,11 +115,13 @@ struct InferLayoutsPass
 
 } // namespace
 
-std::unique_ptr<Pass> tlc::createInferLayoutsPass() {
-  return std::make_unique<InferLayoutsPass>();
+std::unique_ptr<Pass> tlc::createInferLayoutsPass(bool preferWgmma) {
+  return std::make_unique<InferLayoutsPass>(preferWgmma);
 }
 
 void tlc::registerPasses() {
-  PassRegistration<InferLayoutsPass>();
+  PassRegistration<InferLayoutsPass>([] {
+    return std::make_unique<InferLayoutsPass>();
+  });
   registerPass([] { return createCheckChannelsPass(); });
 }

@@ -26,6 +26,12 @@ struct CodegenOptions {
   std::string arch = "sm_90a";
   /// Also produce a cubin (needs an architecture-specific target).
   bool cubin = false;
+  /// sm_90a: lower eligible `Pipelined` loops to TMA + mbarrier rings and
+  /// their gemms to wgmma (docs/architecture.md, "Hopper pipelines").
+  bool tma = true;
+  /// sm_90a: give such loops a producer warpgroup that issues the TMA copies
+  /// while the block's warpgroups compute, with setmaxnreg per role.
+  bool warpSpecialize = true;
 };
 
 struct KernelArtifact {
@@ -49,8 +55,10 @@ mlir::LogicalResult compileWithNvrtc(KernelArtifact &artifact,
                                      const CodegenOptions &options,
                                      std::string &log);
 
-/// The device library source embedded in the compiler.
+/// The device library sources embedded in the compiler: tlc.cuh and the
+/// generated wgmma wrappers it includes for sm_90a.
 llvm::StringRef deviceLibrarySource();
+llvm::StringRef deviceWgmmaSource();
 
 /// "13.0": the NVRTC version linked into the compiler.
 std::string nvrtcVersion();

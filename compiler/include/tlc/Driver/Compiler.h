@@ -22,8 +22,9 @@
 
 namespace tlc {
 
-/// Adds the compiler's passes (tile IR -> IR ready for emission) to `pm`.
-void addLoweringPasses(mlir::PassManager &pm);
+/// Adds the compiler's passes (tile IR -> IR ready for emission for the
+/// target in `options`) to `pm`.
+void addLoweringPasses(mlir::PassManager &pm, const CodegenOptions &options);
 
 /// Fills the provenance fields of a kernel's metadata.
 void stampMetadata(KernelArtifact &artifact, llvm::StringRef source,

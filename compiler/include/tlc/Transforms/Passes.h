@@ -12,7 +12,8 @@ namespace tlc {
 /// `tile-infer-layouts`: gives every fragment allocation a thread<->element
 /// layout (`tile.layout`): gemm accumulators get the mma.sync layout with a
 /// warp split that fits the tile, every other fragment the strided layout.
-std::unique_ptr<mlir::Pass> createInferLayoutsPass();
+/// `preferWgmma` picks, where it fits, the split wgmma's accumulators have.
+std::unique_ptr<mlir::Pass> createInferLayoutsPass(bool preferWgmma = false);
 
 /// `tile-check-channels`: rejects channels whose puts and gets cannot be
 /// proved to run equally often (a deadlock between roles), at compile time.

@@ -225,6 +225,26 @@ struct GridNode {
   int lhs = -1, rhs = -1;
 };
 
+/// A TMA tensor map the kernel takes after its parameters (sm_90a
+/// pipelines): the runtime encodes it at launch from tensor argument
+/// `param`, with box `box` (per tensor dimension, outermost first) and the
+/// given swizzle, and passes it by value (128 bytes, 64-byte aligned).
+struct TensorMapInfo {
+  std::string name;
+  int param = 0;
+  std::vector<uint32_t> box;
+  int swizzle = 0; // bytes: 0, 32, 64 or 128
+  uint32_t offset = 0;
+};
+
+/// The same kernel without TMA, in the same module: launched instead when an
+/// argument's address or strides rule TMA out.
+struct FallbackInfo {
+  std::string name;
+  int threads = 0;
+  int dynamicSharedBytes = 0;
+};
+
 struct KernelInfo {
   std::string name; // PTX entry symbol
   std::string arch;
@@ -235,6 +255,8 @@ struct KernelInfo {
   std::vector<SymbolInfo> symbols;
   std::vector<GridNode> gridNodes;
   int grid[3] = {}; // root node of each axis' expression
+  std::vector<TensorMapInfo> tensorMaps;
+  std::optional<FallbackInfo> fallback; // present when tensorMaps is not empty
   uint32_t paramBytes = 0;
   /// Informational fields; values of `constants` and `compileOptions` are
   /// JSON text (`128`, `"bf16"`, `true`).
@@ -259,7 +281,11 @@ struct LaunchPlan {
   int numParams = 0;
   uint32_t offsets[kMaxParams] = {};
   int64_t symbolValues[kMaxSymbols] = {}; // indexed like KernelInfo::symbols
-  alignas(8) unsigned char storage[kMaxParamBytes];
+  /// The kernel has tensor maps but an argument cannot be described by one
+  /// (address not 16-byte aligned, innermost stride not 1, another stride
+  /// not a multiple of 16 bytes): launch the fallback kernel.
+  bool useFallback = false;
+  alignas(64) unsigned char storage[kMaxParamBytes];
 
   /// A grid with a zero axis launches nothing.
   bool empty() const { return !grid[0] || !grid[1] || !grid[2]; }
@@ -279,6 +305,7 @@ Status checkArgCount(const KernelInfo &info, size_t numArgs);
 Status initDevice(int ordinal = 0);
 
 class Module;
+struct TensorMapCache;
 
 class Kernel {
 public:
@@ -289,10 +316,17 @@ public:
   /// allocation: may be captured into a CUDA graph.
   Status launch(CUstream stream, Span<const Arg> args) const;
 
+  /// The kernel launched when a tensor map cannot be built (or null).
+  CUfunction fallbackFunction() const { return fallbackFn; }
+
 private:
   friend class Module;
+  Status encodeTensorMaps(LaunchPlan &plan, Span<const Arg> args) const;
+
   KernelInfo kernelInfo;
   CUfunction fn = nullptr;
+  CUfunction fallbackFn = nullptr;
+  std::shared_ptr<TensorMapCache> tensorMapCache;
 };
 
 /// A loaded CUDA module holding one kernel. Move-only; unloads on destruction.

@@ -15,6 +15,9 @@
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#include "tlc/device/tlc_wgmma.cuh"
+#endif
 
 namespace tlc {
 
@@ -633,5 +636,194 @@ __device__ __forceinline__ void gemmSimt(const T *A, const T *B,
     acc[r] += sum;
   }
 }
+
+
+//===----------------------------------------------------------------------===//
+// Hopper (sm_90a): mbarriers, TMA, wgmma, named barriers, setmaxnreg
+//===----------------------------------------------------------------------===//
+
+/// A CUtensorMap by value: the runtime encodes it at launch and passes it as
+/// a `const __grid_constant__` parameter (the TMA unit reads it from there).
+struct alignas(64) TensorMap {
+  unsigned long long words[16];
+};
+
+__device__ __forceinline__ unsigned smemAddress(const void *p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+typedef unsigned long long Mbarrier;
+
+__device__ __forceinline__ void mbarrierInit(Mbarrier *bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
+                   smemAddress(bar)),
+               "r"(count));
+}
+/// Makes barrier initialisation visible to the async proxy (TMA).
+__device__ __forceinline__ void fenceBarrierInit() {
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+__device__ __forceinline__ void mbarrierArrive(Mbarrier *bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
+                   smemAddress(bar))
+               : "memory");
+}
+/// Arrives and announces `bytes` of transactions (TMA copies) that must also
+/// complete before the phase flips.
+__device__ __forceinline__ void mbarrierArriveExpectTx(Mbarrier *bar,
+                                                       unsigned bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
+                   smemAddress(bar)),
+               "r"(bytes)
+               : "memory");
+}
+/// Waits until the phase with parity `parity` has completed.
+__device__ __forceinline__ void mbarrierWait(Mbarrier *bar, unsigned parity) {
+  unsigned done = 0;
+  unsigned address = smemAddress(bar);
+  do {
+    asm volatile("{\n.reg .pred p;\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 "selp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(address), "r"(parity)
+                 : "memory");
+  } while (!done);
+}
+
+/// TMA: copies the box at `coords` (innermost dimension first) of the
+/// tensor described by `map` into shared memory at `dst`, completing
+/// `map`'s box bytes on `bar`. Out-of-bounds elements are filled with zeros.
+template <int R>
+__device__ __forceinline__ void tmaLoad(const TensorMap &map, void *dst,
+                                        Mbarrier *bar, const int (&c)[R]) {
+  unsigned d = smemAddress(dst), b = smemAddress(bar);
+  const void *m = &map;
+  if constexpr (R == 1)
+    asm volatile("cp.async.bulk.tensor.1d.shared::cluster.global.mbarrier::"
+                 "complete_tx::bytes [%0], [%1, {%2}], [%3];\n" ::"r"(d),
+                 "l"(m), "r"(c[0]), "r"(b)
+                 : "memory");
+  else if constexpr (R == 2)
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::"
+                 "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(d),
+                 "l"(m), "r"(c[0]), "r"(c[1]), "r"(b)
+                 : "memory");
+  else if constexpr (R == 3)
+    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::"
+                 "complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(
+                     d),
+                 "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(b)
+                 : "memory");
+  else if constexpr (R == 4)
+    asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::"
+                 "complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::
+                     "r"(d),
+                 "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(b)
+                 : "memory");
+  else
+    asm volatile(
+        "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::"
+        "complete_tx::bytes [%0], [%1, {%2, %3, %4, %5, %6}], [%7];\n" ::"r"(d),
+        "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(c[4]), "r"(b)
+        : "memory");
+}
+
+/// Orders this thread's generic-proxy shared-memory writes before later
+/// async-proxy (TMA, wgmma) accesses.
+__device__ __forceinline__ void fenceProxyAsync() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
+/// A barrier over the first `Threads` threads of the block (named barrier
+/// 1), for code that runs in one role of a warp-specialised kernel.
+template <int Threads> __device__ __forceinline__ void roleSync() {
+  asm volatile("bar.sync 1, %0;\n" ::"n"(Threads) : "memory");
+}
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+template <int Regs> __device__ __forceinline__ void setMaxRegsInc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(Regs));
+}
+template <int Regs> __device__ __forceinline__ void setMaxRegsDec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(Regs));
+}
+
+__device__ __forceinline__ void wgmmaFence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+/// Waits until at most `Pending` committed wgmma groups are in flight.
+template <int Pending> __device__ __forceinline__ void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(Pending)
+               : "memory");
+}
+/// Keeps the compiler from moving accumulator accesses across an
+/// asynchronous wgmma (the asm above does not name the registers).
+template <int N> __device__ __forceinline__ void wgmmaFenceRegs(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    asm volatile("" : "+f"(d[i])::"memory");
+}
+
+/// The wgmma shared-memory matrix descriptor: start address, leading and
+/// stride byte offsets (16-byte units) and the swizzle mode (bits 62-63:
+/// 1 = 128-byte, 2 = 64-byte, 3 = 32-byte).
+__device__ __forceinline__ unsigned long long
+wgmmaDescriptor(const void *p, unsigned leadingBytes, unsigned strideBytes,
+                int swizzleBytes) {
+  unsigned long long mode = swizzleBytes == 128  ? 1
+                            : swizzleBytes == 64 ? 2
+                            : swizzleBytes == 32 ? 3
+                                                 : 0;
+  return (unsigned long long)((smemAddress(p) & 0x3FFFF) >> 4) |
+         (unsigned long long)((leadingBytes >> 4) & 0x3FFF) << 16 |
+         (unsigned long long)((strideBytes >> 4) & 0x3FFF) << 32 | mode << 62;
+}
+
+/// Offset (in elements) of the 64-row (or column) slice `slice` and k16
+/// step `kk` of a 16-bit operand tile as TMA writes it: the tile is stored
+/// in chunks of Sw / 2 elements along its contiguous dimension, each chunk
+/// a [rows][Sw / 2] block with the Sw-byte swizzle. KMajor: the contiguous
+/// dimension is K (Rows = M or N); otherwise it is M or N (Rows = K).
+template <bool KMajor, int Rows, int Sw>
+__device__ __forceinline__ int wgmmaOperandOffset(int mnOffset, int k) {
+  constexpr int kChunk = Sw / 2;
+  if (KMajor)
+    return (k / kChunk) * Rows * kChunk + mnOffset * kChunk + k % kChunk;
+  return (mnOffset / kChunk) * Rows * kChunk + k * kChunk;
+}
+
+/// acc (MmaLayout<M, N, M / 16, 1>: warpgroup g owns rows 64g..64g+63, as
+/// wgmma's m64 accumulators) += op(A) * op(B) on the tensor cores, A and B
+/// in shared memory as TMA wrote them with swizzles SwA / SwB. Issues the
+/// K / 16 wgmmas and commits them as one group; wait with wgmmaWait.
+template <int M, int N, int K, bool TransA, bool TransB, int SwA, int SwB,
+          class T>
+__device__ __forceinline__ void wgmmaShared(const T *A, const T *B,
+                                            float (&acc)[N / 2]) {
+  static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
+  const int g = threadIdx.x / 128;
+  constexpr bool kAKMajor = !TransA, kBKMajor = TransB;
+  constexpr unsigned kLeadA = kAKMajor ? 16 : K * SwA;
+  constexpr unsigned kLeadB = kBKMajor ? 16 : K * SwB;
+  wgmmaFenceRegs(acc);
+  wgmmaFence();
+#pragma unroll
+  for (int k = 0; k < K; k += 16) {
+    const T *a = A + wgmmaOperandOffset<kAKMajor, kAKMajor ? M : K, SwA>(
+                         64 * g, k);
+    const T *b =
+        B + wgmmaOperandOffset<kBKMajor, kBKMajor ? N : K, SwB>(0, k);
+    Wgmma<N, T>::template ss<kAKMajor ? 0 : 1, kBKMajor ? 0 : 1>(
+        acc, wgmmaDescriptor(a, kLeadA, 8 * SwA, SwA),
+        wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
+  }
+  wgmmaCommit();
+  wgmmaFenceRegs(acc);
+}
+#endif
 
 } // namespace tlc
