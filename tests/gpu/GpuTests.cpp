@@ -220,17 +220,19 @@ bool checkGemm(const GemmCase &g, int64_t m, int64_t n, int64_t k) {
 TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
   using D = rt::DType;
   std::vector<GemmCase> cases = {
+      {"gemm_bf16_bf16", "gemm", D::BF16, D::BF16, false, false, 4e-3},
+      {"gemm_bf16_bf16_nows", "gemm", D::BF16, D::BF16, false, false, 4e-3},
+      {"gemm_bf16_bf16_notma", "gemm", D::BF16, D::BF16, false, false, 4e-3},
       {"gemm_bf16_f32"},
       {"gemm_f16_f32", "gemm", D::F16},
-      {"gemm_bf16_bf16", "gemm", D::BF16, D::BF16, false, false, 4e-3},
       {"gemm_bf16_f32_s2"},
+      {"gemm_bf16_f32_s4"},
       {"gemm_bf16_f32_1wg"},
-      {"gemm_bf16_f32_nows"},
-      {"gemm_bf16_f32_notma"},
       {"gemm_f32_f32", "gemm", D::F32},
       {"gemm_transposed", "gemm_nt", D::BF16, D::F32, false, true},
       {"gemm_transposed", "gemm_tn", D::BF16, D::F32, true, false},
   };
+
   for (const GemmCase &g : cases) {
     bool tma = loadKernel(g.variant, g.kernel).info().fallback.has_value();
     int tmaRuns = 0, fallbackRuns = 0;
@@ -245,6 +247,11 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
                            {129, 257, 64},
                            {1, 1, 1},
                            {300, 200, 100}}) {
+      // Under compute-sanitizer (TLC_GPU_QUICK=1) only the small shapes.
+      if (std::getenv("TLC_GPU_QUICK") && m * n * k > (int64_t(1) << 23)) {
+        ++tmaRuns;
+        continue;
+      }
       bool fallback = checkGemm(g, m, n, k);
       (fallback ? fallbackRuns : tmaRuns)++;
     }
@@ -343,25 +350,41 @@ TEST_CASE("GEMM throughput", "[gpu][bench]") {
   struct Size {
     int64_t m, n, k;
   };
+  // TLC_BENCH_SIZE=MxNxK and TLC_BENCH_VARIANT=NAME narrow the run (for a
+  // profiler).
+  const char *onlySize = std::getenv("TLC_BENCH_SIZE");
+  const char *onlyVariant = std::getenv("TLC_BENCH_VARIANT");
   for (Size size : {Size{4096, 4096, 4096}, Size{8192, 8192, 8192},
                     Size{8192, 8192, 1024}}) {
+    std::string sizeName = std::to_string(size.m) + "x" +
+                           std::to_string(size.n) + "x" +
+                           std::to_string(size.k);
+    if (onlySize && sizeName != onlySize)
+      continue;
     HostTensor a(rt::DType::BF16, {size.m, size.k});
     HostTensor b(rt::DType::BF16, {size.k, size.n});
     a.randomize(rng());
     b.randomize(rng());
-    DeviceTensor da(a), db(b), dc(HostTensor(rt::DType::F32, {size.m, size.n}));
+    DeviceTensor da(a), db(b);
+    DeviceTensor c32(HostTensor(rt::DType::F32, {size.m, size.n}));
+    DeviceTensor c16(HostTensor(rt::DType::BF16, {size.m, size.n}));
+    // bf16 output is what torch.matmul (the anchor) produces.
     for (const char *variant :
-         {"gemm_bf16_f32", "gemm_bf16_f32_nows", "gemm_bf16_f32_notma"}) {
+         {"gemm_bf16_bf16", "gemm_bf16_bf16_nows", "gemm_bf16_bf16_notma",
+          "gemm_bf16_f32"}) {
+      if (onlyVariant && std::string(variant) != onlyVariant)
+        continue;
       rt::Kernel &gemm = loadKernel(variant, "gemm");
-      rt::Arg args[] = {da.arg(), db.arg(), dc.arg()};
+      bool bf16Out = gemm.info().params[2].dtype == rt::DType::BF16;
+      rt::Arg args[] = {da.arg(), db.arg(), (bf16Out ? c16 : c32).arg()};
       double ms = medianMs(
           [&] {
             REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
           },
           size.m * size.n * size.k >= (int64_t(1) << 39) ? 10 : 20);
-      std::printf("BENCH gemm %s bf16->f32 %lldx%lldx%lld: %.3f ms, %.1f "
+      std::printf("BENCH gemm %s bf16->%s %lldx%lldx%lld: %.3f ms, %.1f "
                   "TFLOP/s\n",
-                  variant, (long long)size.m, (long long)size.n,
+                  variant, bf16Out ? "bf16" : "f32", (long long)size.m, (long long)size.n,
                   (long long)size.k, ms,
                   2.0 * size.m * size.n * size.k / (ms * 1e-3) / 1e12);
     }

@@ -598,3 +598,92 @@ TEST_CASE("C ABI: loading errors", "[runtime][c-abi]") {
   tlc_kernel_info_free(nullptr);
   CHECK(tlc_kernel_get_info(nullptr) == nullptr);
 }
+
+//===----------------------------------------------------------------------===//
+// TMA tensor maps and the fallback kernel
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// kGemm with tensor maps on A and B, as the sm_90a pipeline emits them
+/// (which asks only for element alignment of the data pointers).
+json gemmWithTensorMaps() {
+  json j = json::parse(kGemm);
+  for (json &p : j["params"])
+    if (p["kind"] == "tensor")
+      p["alignment"] = p["dtype"] == "f32" ? 4 : 2;
+  j["tensor_maps"] = json::parse(R"([
+    {"name": "A_tma0", "param": "A", "box": [128, 64], "swizzle": 128},
+    {"name": "B_tma1", "param": "B", "box": [64, 64], "swizzle": 128}])");
+  j["fallback"] = json::parse(
+      R"({"name": "gemm__fallback", "threads": 256, "dynamic_shared_bytes": 4096})");
+  return j;
+}
+} // namespace
+
+TEST_CASE("tensor maps are parsed and placed after the parameters",
+          "[runtime]") {
+  KernelInfo info = parse(gemmWithTensorMaps().dump());
+  REQUIRE(info.tensorMaps.size() == 2);
+  CHECK(info.tensorMaps[0].param == 0);
+  CHECK(info.tensorMaps[1].param == 1);
+  CHECK(info.tensorMaps[0].box == std::vector<uint32_t>{128, 64});
+  CHECK(info.tensorMaps[1].swizzle == 128);
+  // 3 tensors (40 bytes) and an i32 end at 124; maps are 64-byte aligned.
+  CHECK(info.tensorMaps[0].offset == 128);
+  CHECK(info.tensorMaps[1].offset == 256);
+  CHECK(info.paramBytes == 384);
+  REQUIRE(info.fallback);
+  CHECK(info.fallback->name == "gemm__fallback");
+  CHECK(info.fallback->threads == 256);
+}
+
+TEST_CASE("malformed tensor maps are rejected with the field named",
+          "[runtime]") {
+  auto errorAfter = [](const std::function<void(json &)> &edit) {
+    json j = gemmWithTensorMaps();
+    edit(j);
+    Expected<KernelInfo> info = parseKernelInfo(j.dump());
+    REQUIRE_FALSE(info);
+    return info.status().message();
+  };
+  CHECK_THAT(errorAfter([](json &j) { j["tensor_maps"][0]["param"] = "n"; }),
+             Contains("tensor_maps[0].param") &&
+                 Contains("'n' is not a tensor parameter"));
+  CHECK_THAT(errorAfter([](json &j) { j["tensor_maps"][1]["box"][0] = 512; }),
+             Contains("tensor_maps[1].box[0]"));
+  CHECK_THAT(errorAfter([](json &j) { j["tensor_maps"][0]["swizzle"] = 96; }),
+             Contains("tensor_maps[0].swizzle") &&
+                 Contains("must be 0, 32, 64 or 128"));
+  CHECK_THAT(errorAfter([](json &j) { j.erase("fallback"); }),
+             Contains("'fallback' is required with 'tensor_maps'"));
+}
+
+TEST_CASE("arguments TMA cannot describe select the fallback kernel",
+          "[runtime]") {
+  KernelInfo info = parse(gemmWithTensorMaps().dump());
+  auto fallback = [&](const std::vector<Arg> &args) {
+    Expected<LaunchPlan> plan = planLaunch(info, args);
+    INFO(plan.status().message());
+    REQUIRE(plan);
+    return plan->useFallback;
+  };
+  // Rows of 64 bf16 = 128 bytes: every stride is a multiple of 16 bytes.
+  CHECK_FALSE(fallback(gemmArgs(1000, 64, 64)));
+  // K = 100: A's rows are 200 bytes apart.
+  CHECK(fallback(gemmArgs(128, 64, 100)));
+  // N = 257: B's rows are 514 bytes apart.
+  CHECK(fallback(gemmArgs(128, 257, 64)));
+  // A data pointer that is 2-byte but not 16-byte aligned.
+  std::vector<Arg> args = gemmArgs(128, 64, 64);
+  args[0].ref.data = ptr(0x10002);
+  CHECK(fallback(args));
+  // A transposed view: the innermost stride is not 1.
+  args = gemmArgs(128, 64, 64);
+  args[1] = Arg::tensor(kB, DType::BF16, {64, 64}, {1, 64});
+  CHECK(fallback(args));
+  // Kernels without tensor maps never fall back.
+  KernelInfo plain = parse(kGemm);
+  Expected<LaunchPlan> plan = planLaunch(plain, gemmArgs(128, 257, 100));
+  REQUIRE(plan);
+  CHECK_FALSE(plan->useFallback);
+}

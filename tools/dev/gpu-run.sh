@@ -19,20 +19,25 @@ TLC_GPU_KERNELS=$bundle/gpu-kernels timeout ${TLC_GPU_TEST_TIMEOUT:-900} "$bundl
 # The Hopper GEMM's machine code: HGMMA (wgmma) and UTMALDG (TMA) must be
 # there, local-memory spills (LDL/STL) must not.
 echo "== SASS of the sm_90a GEMM"
-ptxas -arch=sm_90a "$bundle/gpu-kernels/gemm_bf16_f32/gemm.ptx" -o /tmp/gemm.cubin -v 2>&1 | tee "$out/gemm-ptxas.log"
+ptxas -arch=sm_90a "$bundle/gpu-kernels/gemm_bf16_bf16/gemm.ptx" -o /tmp/gemm.cubin -v 2>&1 | tee "$out/gemm-ptxas.log"
 cuobjdump --dump-sass --function gemm /tmp/gemm.cubin > "$out/gemm.sass" 2>&1
 for op in HGMMA UTMALDG SYNCS USETMAXREG LDL STL; do
   printf '%-10s %s\n' "$op" "$(grep -c "$op" "$out/gemm.sass")"
 done | tee "$out/gemm-sass-summary.txt"
 
 # compute-sanitizer over the GEMM tests (small shapes): memcheck, racecheck,
-# synccheck.
+# synccheck. API errors are not reported: the runtime's parameter-layout
+# check probes cuFuncGetParamInfo one index past the last parameter, which
+# answers CUDA_ERROR_INVALID_VALUE by design.
 if [[ ${TLC_SANITIZE:-1} == 1 ]]; then
   for tool in memcheck racecheck synccheck; do
     echo "== compute-sanitizer --tool $tool (GEMM tests)"
-    TLC_GPU_KERNELS=$bundle/gpu-kernels timeout 240 compute-sanitizer --tool $tool \
-      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large]" 2>&1 | tail -n 15 | tee "$out/sanitizer-$tool.log"
-    (( PIPESTATUS[0] == 0 )) || status=1
+    TLC_GPU_QUICK=1 TLC_GPU_KERNELS=$bundle/gpu-kernels timeout 150 compute-sanitizer --tool $tool --report-api-errors no \
+      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large]" > "$out/sanitizer-$tool.log" 2>&1
+    rc=$?
+    grep -m 5 -E "Invalid|Error|Race|hazard|Barrier" "$out/sanitizer-$tool.log"
+    tail -n 2 "$out/sanitizer-$tool.log"
+    (( rc == 0 )) || status=1
   done
 fi
 

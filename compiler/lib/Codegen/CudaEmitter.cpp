@@ -235,7 +235,7 @@ private:
     int64_t waitDepth = 0;
     int64_t consumerThreads = 0, producerThreads = 0;
     int64_t producerRegs = 0, consumerRegs = 0; // 0: no setmaxnreg
-    std::string full, empty;
+    std::string full, empty, counter;
   };
   std::optional<TmaPipeline> tma;
   llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
@@ -245,6 +245,9 @@ private:
   std::optional<TmaCopy> planTmaCopy(CopyOp copy);
   bool wgmmaFits(GemmOp gemm, const TmaPipeline &plan);
   LogicalResult emitTmaBody(mlir::Block &body);
+  LogicalResult emitTmaProducer(mlir::Block &block);
+  LogicalResult emitTmaLoop();
+  LogicalResult emitTmaIssueAll(StringRef iv, StringRef slot);
   LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv,
                              StringRef stage, StringRef bar);
   LogicalResult emitTmaConsumerIteration(StringRef it);
@@ -919,7 +922,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
   } else {
     line() << "tlc::copyBlock<" << s << ", " << dst->elem << ">("
            << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank)
-           << ");\n";
+           << ", " << threads << ");\n";
   }
   if (shared)
     barrier();
@@ -945,7 +948,8 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
   default:
     barrier();
     line() << "tlc::fillBlock<" << shapeType(shape) << ", " << dst->elem << ">("
-           << accessorFor(*dst, shape.size()) << ", " << value << ");\n";
+           << accessorFor(*dst, shape.size()) << ", " << value << ", "
+           << threads << ");\n";
     barrier();
     return success();
   }
@@ -1058,7 +1062,8 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
     line() << "tlc::copyBlock<" << shapeType(srcShape) << ", float>("
            << accessorFor(*src, srcShape.size()) << ", tlc::SView<float, "
            << srcShape.size() << ">{" << srcScratch << ", {"
-           << joinInts(rowMajorStrides(srcShape)) << "}});\n";
+           << joinInts(rowMajorStrides(srcShape)) << "}}, " << threads
+           << ");\n";
   bool accumulate = !op.getClear();
   if (accumulate) {
     if (dst->kind == Buffer::Fragment)
@@ -1066,13 +1071,13 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
              << dstScratch << ");\n";
     else
       line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
-             << "; e += blockDim.x) " << dstScratch << "[e] = tlc::cvt<float>("
+             << "; e += " << threads << ") " << dstScratch << "[e] = tlc::cvt<float>("
              << dst->name << "[e]);\n";
   }
   barrier();
   line() << "tlc::reduceScratch<" << opName << ", " << outer << ", " << len
          << ", " << inner << ", " << (accumulate ? "true" : "false") << ">("
-         << srcScratch << ", " << dstScratch << ");\n";
+         << srcScratch << ", " << dstScratch << ", " << threads << ");\n";
   barrier();
   if (dst->kind == Buffer::Fragment) {
     line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
@@ -1082,7 +1087,7 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
            << "[e] = tlc::cvt<" << dst->elem << ">(" << dstScratch << "[e]);\n";
   } else if (dst->kind == Buffer::Shared) {
     line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
-           << "; e += blockDim.x) " << dst->name << "[e] = tlc::cvt<"
+           << "; e += " << threads << ") " << dst->name << "[e] = tlc::cvt<"
            << dst->elem << ">(" << dstScratch << "[e]);\n";
   } else {
     return op.emitError("code generation: reduce into this buffer is not "
@@ -1106,19 +1111,19 @@ LogicalResult KernelEmitter::emitCumsum(CumsumOp op) {
            << ");\n";
   else
     line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
-           << "; e += blockDim.x) " << tmp << "[e] = tlc::cvt<float>("
+           << "; e += " << threads << ") " << tmp << "[e] = tlc::cvt<float>("
            << b->name << "[e]);\n";
   barrier();
   line() << "tlc::cumsumScratch<" << outer << ", " << len << ", " << inner
          << ", " << (op.getReverse() ? "true" : "false") << ">(" << tmp
-         << ");\n";
+         << ", " << threads << ");\n";
   barrier();
   if (b->kind == Buffer::Fragment)
     line() << "tlc::reload<" << b->layout << ">(" << b->name << ", " << tmp
            << ");\n";
   else
     line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
-           << "; e += blockDim.x) " << b->name << "[e] = tlc::cvt<" << b->elem
+           << "; e += " << threads << ") " << b->name << "[e] = tlc::cvt<" << b->elem
            << ">(" << tmp << "[e]);\n";
   barrier();
   return success();
@@ -1146,7 +1151,7 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   }
   barrier();
   line() << "tlc::atomicAddBlock<" << s << ">(" << source << ", "
-         << accessorFor(*dst, shape.size()) << ");\n";
+         << accessorFor(*dst, shape.size()) << ", " << threads << ");\n";
   barrier();
   return success();
 }
@@ -1321,7 +1326,7 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
          << ", tlc::SView<" << dst.elem << ", " << shape.size() << ">{"
          << dst.name << " + (" << stage << ") * "
          << stageElements(copy.getDst()) << ", {"
-         << joinInts(rowMajorStrides(shape)) << "}});\n";
+         << joinInts(rowMajorStrides(shape)) << "}}, " << threads << ");\n";
   return success();
 }
 
@@ -1482,10 +1487,27 @@ void KernelEmitter::planTma(LaunchOp launch) {
   int64_t blockThreads = static_cast<int64_t>(launch.getThreads());
   if (blockThreads % 128)
     return;
-  mlir::Block &body = launch.getBody().front();
   for (auto &[op, loop] : pipelinedLoops) {
     auto forOp = cast<scf::ForOp>(op);
-    if (forOp->getBlock() != &body)
+    // The producer runs the loops around this one (an outer tile loop of a
+    // persistent kernel, say): they must be plain loops over scalar bounds.
+    auto hoistableBounds = [](scf::ForOp f) {
+      return llvm::all_of(
+          ValueRange{f.getLowerBound(), f.getUpperBound(), f.getStep()},
+          [](Value v) {
+            Operation *def = v.getDefiningOp();
+            return !def || isHoistable(def);
+          });
+    };
+    bool nestable = hoistableBounds(forOp);
+    for (Operation *parent = forOp->getParentOp(); parent != launch;
+         parent = parent->getParentOp()) {
+      auto outer = dyn_cast<scf::ForOp>(parent);
+      nestable &= outer && hoistableBounds(outer);
+      if (!outer)
+        break;
+    }
+    if (!nestable)
       continue;
     TmaPipeline plan;
     plan.loop = forOp;
@@ -1598,8 +1620,6 @@ LogicalResult KernelEmitter::emitTmaConsumerIteration(StringRef it) {
 
 LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   TmaPipeline &p = *tma;
-  scf::ForOp loop = p.loop;
-  int64_t stages = p.stages;
   bool ws = p.producerThreads > 0;
   p.full = fresh("full");
   line() << "tlc::Mbarrier *const " << p.full
@@ -1608,11 +1628,11 @@ LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   if (ws) {
     p.empty = fresh("empty");
     line() << "tlc::Mbarrier *const " << p.empty << " = " << p.full << " + "
-           << stages << ";\n";
+           << p.stages << ";\n";
   }
   line() << "if (threadIdx.x == 0) {\n";
   ++indent;
-  line() << "for (int s = 0; s < " << stages << "; ++s) {\n";
+  line() << "for (int s = 0; s < " << p.stages << "; ++s) {\n";
   line() << "  tlc::mbarrierInit(&" << p.full << "[s], 1);\n";
   if (ws)
     line() << "  tlc::mbarrierInit(&" << p.empty << "[s], "
@@ -1622,150 +1642,33 @@ LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   --indent;
   line() << "}\n";
   barrier();
-
-  // Scalar code before the loop runs in every role; the rest belongs to the
-  // consumers.
-  SmallVector<Operation *> before, after;
-  bool seenLoop = false;
-  for (Operation &op : body) {
-    if (&op == loop.getOperation()) {
-      seenLoop = true;
-      continue;
-    }
-    if (seenLoop)
-      after.push_back(&op);
-    else if (isHoistable(&op)) {
-      if (failed(emitOp(&op)))
-        return failure();
-    } else
-      before.push_back(&op);
-  }
-  std::string lb = name(loop.getLowerBound()), ub = name(loop.getUpperBound()),
-              step = name(loop.getStep());
-  auto issueAll = [&](StringRef iv, StringRef stage) -> LogicalResult {
-    line() << "tlc::mbarrierArriveExpectTx(&" << p.full << "[" << stage
-           << "], " << p.stageBytes << ");\n";
-    for (const TmaCopy &copy : p.copies)
-      if (failed(emitTmaIssue(copy, iv, stage, "&" + p.full + "[" + stage.str() +
-                                                   "]")))
-        return failure();
-    return success();
-  };
-  auto loopHeader = [&](StringRef iv, StringRef it) {
-    line() << "for (tlc::i64 " << iv << " = " << lb << ", " << it << " = 0; "
-           << iv << " < " << ub << "; " << iv << " += " << step << ", ++" << it
-           << ") {\n";
-  };
-  auto emitOps = [&](ArrayRef<Operation *> ops) {
-    for (Operation *op : ops)
-      if (failed(emitOp(op)))
-        return failure();
-    return success();
-  };
-
+  // Each role counts the ring slots it has used, across the whole kernel,
+  // so that slot and phase parity stay right across outer loops.
+  p.counter = fresh("ring");
   if (!ws) {
-    // One role: thread 0 keeps stages - 1 copies in flight; a block barrier
-    // after each iteration frees its slot for the next refill.
-    if (failed(emitOps(before)))
-      return failure();
-    barrier();
-    line() << "if (threadIdx.x == 0) {\n";
-    ++indent;
-    std::string ps = fresh("ps"), tp = fresh("tp");
-    line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1
-           << "; ++" << ps << ") {\n";
-    ++indent;
-    line() << "const tlc::i64 " << tp << " = " << lb << " + " << ps << " * "
-           << step << ";\n";
-    line() << "if (" << tp << " < " << ub << ") {\n";
-    ++indent;
-    if (failed(issueAll(tp, ps)))
-      return failure();
-    --indent;
-    line() << "}\n";
-    --indent;
-    line() << "}\n";
-    --indent;
-    line() << "}\n";
-    std::string iv = bind(loop.getInductionVar(), "t"), it = fresh("it");
-    loopHeader(iv, it);
-    ++indent;
-    std::string ahead = fresh("tp"), slot = fresh("slot");
-    line() << "const tlc::i64 " << ahead << " = " << iv << " + "
-           << stages - 1 << " * " << step << ";\n";
-    line() << "if (threadIdx.x == 0 && " << ahead << " < " << ub << ") {\n";
-    ++indent;
-    line() << "const int " << slot << " = int((" << it << " + " << stages - 1
-           << ") % " << stages << ");\n";
-    if (failed(issueAll(ahead, slot)))
-      return failure();
-    --indent;
-    line() << "}\n";
-    line() << "tlc::mbarrierWait(&" << p.full << "[" << it << " % " << stages
-           << "], unsigned(" << it << " / " << stages << ") & 1u);\n";
-    if (failed(emitTmaConsumerIteration(it)))
-      return failure();
-    barrier();
-    --indent;
-    line() << "}\n";
-    return emitOps(after);
+    line() << "tlc::i64 " << p.counter << " = 0;\n";
+    return emitBlock(body);
   }
-
-  // Producer warpgroup: one thread issues every copy.
   line() << "if (threadIdx.x >= " << p.consumerThreads << ") {\n";
   ++indent;
   if (p.producerRegs)
     line() << "tlc::setMaxRegsDec<" << p.producerRegs << ">();\n";
   line() << "if (threadIdx.x == " << p.consumerThreads << ") {\n";
   ++indent;
-  {
-    std::string iv = fresh("t"), it = fresh("it"), slot = fresh("slot");
-    loopHeader(iv, it);
-    ++indent;
-    line() << "const int " << slot << " = int(" << it << " % " << stages
-           << ");\n";
-    line() << "tlc::mbarrierWait(&" << p.empty << "[" << slot << "], (unsigned("
-           << it << " / " << stages << ") & 1u) ^ 1u);\n";
-    if (failed(issueAll(iv, slot)))
-      return failure();
-    --indent;
-    line() << "}\n";
-  }
+  line() << "tlc::i64 " << p.counter << " = 0;\n";
+  if (failed(emitTmaProducer(body)))
+    return failure();
   --indent;
   line() << "}\n";
   --indent;
   line() << "} else {\n";
   ++indent;
-  // Consumers: the block's own threads.
   if (p.consumerRegs)
     line() << "tlc::setMaxRegsInc<" << p.consumerRegs << ">();\n";
   roleThreads = p.consumerThreads;
   lastWasBarrier = false;
-  if (failed(emitOps(before)))
-    return failure();
-  std::string iv = bind(loop.getInductionVar(), "t"), it = fresh("it");
-  loopHeader(iv, it);
-  ++indent;
-  line() << "tlc::mbarrierWait(&" << p.full << "[" << it << " % " << stages
-         << "], unsigned(" << it << " / " << stages << ") & 1u);\n";
-  if (failed(emitTmaConsumerIteration(it)))
-    return failure();
-  // Release the slot whose wgmmas are known to be complete.
-  if (p.waitDepth) {
-    line() << "tlc::wgmmaWait<" << p.waitDepth << ">();\n";
-    line() << "if (" << it << " > 0 && threadIdx.x % 32 == 0) "
-           << "tlc::mbarrierArrive(&" << p.empty << "[(" << it << " - 1) % "
-           << stages << "]);\n";
-  } else {
-    line() << "__syncwarp();\n";
-    line() << "if (threadIdx.x % 32 == 0) tlc::mbarrierArrive(&" << p.empty
-           << "[" << it << " % " << stages << "]);\n";
-  }
-  --indent;
-  line() << "}\n";
-  if (p.waitDepth)
-    line() << "tlc::wgmmaWait<0>();\n";
-  if (failed(emitOps(after)))
+  line() << "tlc::i64 " << p.counter << " = 0;\n";
+  if (failed(emitBlock(body)))
     return failure();
   roleThreads = 0;
   --indent;
@@ -1773,7 +1676,149 @@ LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   return success();
 }
 
+/// The producer's copy of `block`: the loops around the TMA loop and the
+/// scalar code its coordinates need; nothing else.
+LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
+  TmaPipeline &p = *tma;
+  for (Operation &op : block) {
+    if (&op == p.loop.getOperation()) {
+      std::string iv = fresh("t"), slot = fresh("slot");
+      line() << "for (tlc::i64 " << iv << " = " << name(p.loop.getLowerBound())
+             << "; " << iv << " < " << name(p.loop.getUpperBound()) << "; "
+             << iv << " += " << name(p.loop.getStep()) << ", ++" << p.counter
+             << ") {\n";
+      ++indent;
+      line() << "const int " << slot << " = int(" << p.counter << " % "
+             << p.stages << ");\n";
+      line() << "tlc::mbarrierWait(&" << p.empty << "[" << slot
+             << "], (unsigned(" << p.counter << " / " << p.stages
+             << ") & 1u) ^ 1u);\n";
+      if (failed(emitTmaIssueAll(iv, slot)))
+        return failure();
+      --indent;
+      line() << "}\n";
+    } else if (auto outer = dyn_cast<scf::ForOp>(op);
+               outer && outer->isProperAncestor(p.loop)) {
+      std::string iv = bind(outer.getInductionVar(), "t");
+      line() << "for (tlc::i64 " << iv << " = " << name(outer.getLowerBound())
+             << "; " << iv << " < " << name(outer.getUpperBound()) << "; "
+             << iv << " += " << name(outer.getStep()) << ") {\n";
+      ++indent;
+      if (failed(emitTmaProducer(*outer.getBody())))
+        return failure();
+      --indent;
+      line() << "}\n";
+    } else if (isHoistable(&op)) {
+      if (failed(emitOp(&op)))
+        return failure();
+    }
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitTmaIssueAll(StringRef iv, StringRef slot) {
+  TmaPipeline &p = *tma;
+  line() << "tlc::mbarrierArriveExpectTx(&" << p.full << "[" << slot << "], "
+         << p.stageBytes << ");\n";
+  for (const TmaCopy &copy : p.copies)
+    if (failed(emitTmaIssue(copy, iv, slot,
+                            "&" + p.full + "[" + slot.str() + "]")))
+      return failure();
+  return success();
+}
+
+/// The TMA loop as the consumers (or, without warp specialisation, the
+/// whole block) run it.
+LogicalResult KernelEmitter::emitTmaLoop() {
+  TmaPipeline &p = *tma;
+  scf::ForOp loop = p.loop;
+  int64_t stages = p.stages;
+  std::string lb = name(loop.getLowerBound()), ub = name(loop.getUpperBound()),
+              step = name(loop.getStep());
+  std::string iv = bind(loop.getInductionVar(), "t");
+  auto header = [&] {
+    line() << "for (tlc::i64 " << iv << " = " << lb << "; " << iv << " < "
+           << ub << "; " << iv << " += " << step << ", ++" << p.counter
+           << ") {\n";
+  };
+  auto waitFull = [&] {
+    line() << "tlc::mbarrierWait(&" << p.full << "[" << p.counter << " % "
+           << stages << "], unsigned(" << p.counter << " / " << stages
+           << ") & 1u);\n";
+  };
+  if (!p.producerThreads) {
+    // One role: thread 0 keeps stages - 1 copies in flight; the block
+    // barrier ending each iteration frees its slot for the next refill.
+    barrier();
+    std::string ps = fresh("ps"), tp = fresh("tp"), slot = fresh("slot");
+    line() << "if (threadIdx.x == 0) {\n";
+    ++indent;
+    line() << "for (int " << ps << " = 0; " << ps << " < " << stages - 1
+           << "; ++" << ps << ") {\n";
+    ++indent;
+    line() << "const tlc::i64 " << tp << " = " << lb << " + " << ps << " * "
+           << step << ";\n";
+    line() << "const int " << slot << " = int((" << p.counter << " + " << ps
+           << ") % " << stages << ");\n";
+    line() << "if (" << tp << " < " << ub << ") {\n";
+    ++indent;
+    if (failed(emitTmaIssueAll(tp, slot)))
+      return failure();
+    --indent;
+    line() << "}\n";
+    --indent;
+    line() << "}\n";
+    --indent;
+    line() << "}\n";
+    header();
+    ++indent;
+    std::string ahead = fresh("tp"), aheadSlot = fresh("slot");
+    line() << "const tlc::i64 " << ahead << " = " << iv << " + " << stages - 1
+           << " * " << step << ";\n";
+    line() << "if (threadIdx.x == 0 && " << ahead << " < " << ub << ") {\n";
+    ++indent;
+    line() << "const int " << aheadSlot << " = int((" << p.counter << " + "
+           << stages - 1 << ") % " << stages << ");\n";
+    if (failed(emitTmaIssueAll(ahead, aheadSlot)))
+      return failure();
+    --indent;
+    line() << "}\n";
+    waitFull();
+    if (failed(emitTmaConsumerIteration(p.counter)))
+      return failure();
+    barrier();
+    --indent;
+    line() << "}\n";
+    return success();
+  }
+  header();
+  ++indent;
+  waitFull();
+  if (failed(emitTmaConsumerIteration(p.counter)))
+    return failure();
+  // Release the slot whose wgmmas are known to be complete: with wait depth
+  // d the previous one (the ring counter never restarts, so this also holds
+  // across outer loops), else this one.
+  if (p.waitDepth) {
+    line() << "tlc::wgmmaWait<" << p.waitDepth << ">();\n";
+    line() << "if (" << p.counter << " > 0 && threadIdx.x % 32 == 0) "
+           << "tlc::mbarrierArrive(&" << p.empty << "[(" << p.counter
+           << " - 1) % " << stages << "]);\n";
+  } else {
+    line() << "__syncwarp();\n";
+    line() << "if (threadIdx.x % 32 == 0) tlc::mbarrierArrive(&" << p.empty
+           << "[" << p.counter << " % " << stages << "]);\n";
+  }
+  --indent;
+  line() << "}\n";
+  if (p.waitDepth)
+    line() << "tlc::wgmmaWait<0>();\n";
+  return success();
+}
+
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  if (tma && op == tma->loop)
+    return emitTmaLoop();
   auto pipelined = pipelinedLoops.find(op);
   if (pipelined != pipelinedLoops.end())
     return emitPipelinedFor(op, pipelined->second);

@@ -36,3 +36,24 @@ func.func @tall() attributes {tile.kernel} {
   }
   return
 }
+
+// With wgmma=true (the sm_90a pipeline), a 128-row accumulator over 8 warps
+// takes the split of wgmma's m64 accumulators (one 16-row slice per warp)
+// instead of the squarer 4x2 split.
+// RUN: tlc-opt %s -tile-infer-layouts=wgmma=true | FileCheck %s --check-prefix=WGMMA
+// WGMMA-LABEL: func.func @wgmma
+// WGMMA: tile.alloc {name = "acc", tile.layout = {kind = "mma", warps_m = 8 : i64, warps_n = 1 : i64}}
+// Without the option, the split minimising shared-memory traffic.
+// CHECK-LABEL: func.func @wgmma
+// CHECK: tile.alloc {name = "acc", tile.layout = {kind = "mma", warps_m = 2 : i64, warps_n = 4 : i64}}
+func.func @wgmma() attributes {tile.kernel} {
+  %c1 = arith.constant 1 : index
+  tile.launch grid(%c1) threads(256) {
+  ^bb0(%bx: index):
+    %a = tile.alloc {name = "a"} : !tile.buffer<128x64xbf16, shared>
+    %b = tile.alloc {name = "b"} : !tile.buffer<64x256xbf16, shared>
+    %acc = tile.alloc {name = "acc"} : !tile.buffer<128x256xf32, fragment>
+    tile.gemm %a, %b, %acc : !tile.buffer<128x64xbf16, shared>, !tile.buffer<64x256xbf16, shared>, !tile.buffer<128x256xf32, fragment>
+  }
+  return
+}

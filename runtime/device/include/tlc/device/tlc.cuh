@@ -10,6 +10,10 @@
 // `Layout::element(r, threadIdx.x)` (a row-major linear index, or -1 when the
 // register holds nothing).
 //
+// Cooperative operations (copyBlock, fillBlock, ...) take `team`: the number
+// of threads, from thread 0, that run them together. That is the block, or
+// in a warp-specialised kernel its consumer warpgroups.
+//
 //===----------------------------------------------------------------------===//
 
 #pragma once
@@ -279,7 +283,8 @@ __device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
 /// where it is contiguous, aligned and in bounds; other elements go one by
 /// one (with the ragged-edge guards).
 template <class S, class DstT, class Src, class Dst>
-__device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
+__device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst,
+                                          int team) {
   constexpr int kRank = S::kRank > 0 ? S::kRank : 1;
   if constexpr (S::kRank > 0 &&
                 ViewTraits<Src>::kGlobal + ViewTraits<Dst>::kGlobal == 1 &&
@@ -290,7 +295,7 @@ __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
                   SameType<T, DstT>::value && kVec > 1 &&
                   S::kLast % kVec == 0) {
       if (src.stride[kRank - 1] == 1 && dst.stride[kRank - 1] == 1) {
-        for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += blockDim.x) {
+        for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += team) {
           i64 idx[kRank];
           S::unravel(v * kVec, idx);
           if (copyVector<kRank, T>(src, dst, idx))
@@ -305,7 +310,7 @@ __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst) {
       }
     }
   }
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
     i64 idx[kRank];
     S::unravel(lin, idx);
     dst.store(idx, cvt<DstT>(src.load(idx)));
@@ -339,11 +344,11 @@ template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
 /// synchronously. Complete after cpAsyncWait + __syncthreads.
 template <class S, class T, int R>
 __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
-                                          const SView<T, R> &dst) {
+                                          const SView<T, R> &dst, int team) {
   constexpr i64 kVec = 16 / sizeof(T);
   if constexpr (S::kRank > 0 && kVec > 1 && S::kLast % kVec == 0) {
     if (src.stride[R - 1] == 1 && dst.stride[R - 1] == 1) {
-      for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += blockDim.x) {
+      for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += team) {
         i64 idx[R];
         S::unravel(v * kVec, idx);
         i64 last[R];
@@ -371,7 +376,7 @@ __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
       return;
     }
   }
-  copyBlock<S, T>(src, dst);
+  copyBlock<S, T>(src, dst, team);
 }
 
 /// Each thread loads the elements its fragment registers hold.
@@ -431,8 +436,8 @@ __device__ __forceinline__ void fillFragment(T (&regs)[L::kRegs], V value) {
 }
 
 template <class S, class T, class V, class Dst>
-__device__ __forceinline__ void fillBlock(const Dst &dst, V value) {
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+__device__ __forceinline__ void fillBlock(const Dst &dst, V value, int team) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
     dst.store(idx, cvt<T>(value));
@@ -442,8 +447,9 @@ __device__ __forceinline__ void fillBlock(const Dst &dst, V value) {
 /// dst[idx] += src[idx] atomically, for every element of a static box.
 template <class S, class Src, class T, int R>
 __device__ __forceinline__ void atomicAddBlock(const Src &src,
-                                               const GView<T, R> &dst) {
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += blockDim.x) {
+                                               const GView<T, R> &dst,
+                                               int team) {
+  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
     if (T *p = dst.address(idx))
@@ -484,9 +490,10 @@ struct MinOp {
 /// [Outer, Inner]: one warp per output, lanes stride over Len, then a
 /// shuffle tree. With Accumulate, dst's old value joins the reduction.
 template <class Op, i64 Outer, i64 Len, i64 Inner, bool Accumulate>
-__device__ __forceinline__ void reduceScratch(const float *src, float *dst) {
+__device__ __forceinline__ void reduceScratch(const float *src, float *dst,
+                                              int team) {
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int warps = blockDim.x / 32;
+  int warps = team / 32;
   for (i64 o = warp; o < Outer * Inner; o += warps) {
     i64 base = (o / Inner) * Len * Inner + o % Inner;
     float acc = Op::template identity<float>();
@@ -503,9 +510,9 @@ __device__ __forceinline__ void reduceScratch(const float *src, float *dst) {
 /// Inclusive prefix sum along Len of [Outer, Len, Inner] in place (suffix
 /// sum when Reverse): one warp per line, 32 elements at a time.
 template <i64 Outer, i64 Len, i64 Inner, bool Reverse>
-__device__ __forceinline__ void cumsumScratch(float *buf) {
+__device__ __forceinline__ void cumsumScratch(float *buf, int team) {
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int warps = blockDim.x / 32;
+  int warps = team / 32;
   for (i64 line = warp; line < Outer * Inner; line += warps) {
     i64 base = (line / Inner) * Len * Inner + line % Inner;
     float carry = 0.f;
