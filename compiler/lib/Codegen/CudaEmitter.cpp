@@ -127,7 +127,8 @@ private:
     if (lastWasBarrier)
       return;
     if (roleThreads)
-      os.indent(indent * 2) << "tlc::roleSync<" << roleThreads << ">();\n";
+      os.indent(indent * 2) << "tlc::namedSync<" << roleBarrier << ", "
+                            << roleThreads << ">();\n";
     else
       os.indent(indent * 2) << "__syncthreads();\n";
     lastWasBarrier = true;
@@ -238,8 +239,14 @@ private:
     std::string full, empty, counter;
   };
   std::optional<TmaPipeline> tma;
+  /// Some shared buffer or channel uses a swizzled layout (1024-aligned).
+  bool swizzled = false;
   llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
-  int64_t roleThreads = 0;
+  /// Inside a role (or the consumers of a TMA pipeline): its thread count
+  /// and named barrier; 0 outside.
+  int64_t roleThreads = 0, roleBarrier = 1;
+  /// The threads of the current team: the block's, or the role's.
+  int64_t teamThreads = 0;
   int64_t barrierOffset = 0;
   void planTma(LaunchOp launch);
   std::optional<TmaCopy> planTmaCopy(CopyOp copy);
@@ -499,7 +506,7 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
           } else {
             fragment.layout =
                 llvm::formatv("tlc::StridedLayout<{0}, {1}>",
-                              numElements(type.getShape()), threads);
+                              numElements(type.getShape()), teamThreads);
           }
           std::string layoutType = fragment.layout;
           names[alloc] = cname;
@@ -900,19 +907,19 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
       std::string tmp = scratch(0, numElements(shape) * 4, "float");
       barrier();
       line() << "tlc::spill<" << src->layout << ">(" << src->name << ", " << tmp
-             << ");\n";
+             << ", team);\n";
       barrier();
       line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
-             << tmp << ");\n";
+             << tmp << ", team);\n";
       barrier();
     }
   } else if (dst->kind == Buffer::Fragment) {
     line() << "tlc::loadFragment<" << s << ", " << dst->layout << ">("
-           << accessorFor(*src, rank) << ", " << dst->name << ");\n";
+           << accessorFor(*src, rank) << ", " << dst->name << ", team);\n";
   } else if (src->kind == Buffer::Fragment) {
     line() << "tlc::storeFragment<" << s << ", " << src->layout << ", "
            << dst->elem << ">(" << src->name << ", " << accessorFor(*dst, rank)
-           << ");\n";
+           << ", team);\n";
   } else if (src->kind == Buffer::Local || dst->kind == Buffer::Local) {
     line() << "for (tlc::i64 lin = 0; lin < " << s << "::kNumel; ++lin) { "
            << "tlc::i64 idx[" << std::max<int64_t>(rank, 1) << "]; " << s
@@ -922,7 +929,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
   } else {
     line() << "tlc::copyBlock<" << s << ", " << dst->elem << ">("
            << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank)
-           << ", " << threads << ");\n";
+           << ", " << "team);\n";
   }
   if (shared)
     barrier();
@@ -949,7 +956,7 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
     barrier();
     line() << "tlc::fillBlock<" << shapeType(shape) << ", " << dst->elem << ">("
            << accessorFor(*dst, shape.size()) << ", " << value << ", "
-           << threads << ");\n";
+           << "team);\n";
     barrier();
     return success();
   }
@@ -977,7 +984,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
            << k << ", " << (op.getTransposeA() ? "true" : "false") << ", "
            << (op.getTransposeB() ? "true" : "false") << ", "
            << swizzle(op.getA()) << ", " << swizzle(op.getB()) << ">("
-           << a->name << ", " << b->name << ", " << c->name << ");\n";
+           << a->name << ", " << b->name << ", " << c->name << ", team);\n";
     if (!tma->waitDepth)
       line() << "tlc::wgmmaWait<0>();\n";
     return success();
@@ -1008,7 +1015,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
                        std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8),
                    a->elem);
     line() << "tlc::spill<" << a->layout << ">(" << a->name << ", " << aPtr
-           << ");\n";
+           << ", team);\n";
     barrier();
   } else if (a->kind != Buffer::Shared) {
     return op.emitError("code generation: gemm's A must be a whole shared "
@@ -1022,11 +1029,11 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (tensorCores) {
     line() << "tlc::gemmShared<" << m << ", " << n << ", " << k << ", "
            << c->warpsM << ", " << c->warpsN << ", " << flags << ">(" << aPtr
-           << ", " << b->name << ", " << c->name << ");\n";
+           << ", " << b->name << ", " << c->name << ", team);\n";
   } else {
     line() << "tlc::gemmSimt<" << m << ", " << n << ", " << k << ", "
            << c->layout << ", " << flags << ">(" << aPtr << ", " << b->name
-           << ", " << c->name << ");\n";
+           << ", " << c->name << ", team);\n";
   }
   barrier();
   return success();
@@ -1057,37 +1064,36 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
   barrier();
   if (src->kind == Buffer::Fragment)
     line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
-           << srcScratch << ");\n";
+           << srcScratch << ", team);\n";
   else
     line() << "tlc::copyBlock<" << shapeType(srcShape) << ", float>("
            << accessorFor(*src, srcShape.size()) << ", tlc::SView<float, "
            << srcShape.size() << ">{" << srcScratch << ", {"
-           << joinInts(rowMajorStrides(srcShape)) << "}}, " << threads
-           << ");\n";
+           << joinInts(rowMajorStrides(srcShape)) << "}}, team);\n";
   bool accumulate = !op.getClear();
   if (accumulate) {
     if (dst->kind == Buffer::Fragment)
       line() << "tlc::spill<" << dst->layout << ">(" << dst->name << ", "
-             << dstScratch << ");\n";
+             << dstScratch << ", team);\n";
     else
-      line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
-             << "; e += " << threads << ") " << dstScratch << "[e] = tlc::cvt<float>("
+      line() << "for (tlc::i64 e = team.tid; e < " << dstNumel
+             << "; e += team.size) " << dstScratch << "[e] = tlc::cvt<float>("
              << dst->name << "[e]);\n";
   }
   barrier();
   line() << "tlc::reduceScratch<" << opName << ", " << outer << ", " << len
          << ", " << inner << ", " << (accumulate ? "true" : "false") << ">("
-         << srcScratch << ", " << dstScratch << ", " << threads << ");\n";
+         << srcScratch << ", " << dstScratch << ", " << "team);\n";
   barrier();
   if (dst->kind == Buffer::Fragment) {
     line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
-           << dstScratch << ");\n";
+           << dstScratch << ", team);\n";
   } else if (dst->kind == Buffer::Local) {
     line() << "for (int e = 0; e < " << dstNumel << "; ++e) " << dst->name
            << "[e] = tlc::cvt<" << dst->elem << ">(" << dstScratch << "[e]);\n";
   } else if (dst->kind == Buffer::Shared) {
-    line() << "for (tlc::i64 e = threadIdx.x; e < " << dstNumel
-           << "; e += " << threads << ") " << dst->name << "[e] = tlc::cvt<"
+    line() << "for (tlc::i64 e = team.tid; e < " << dstNumel
+           << "; e += team.size) " << dst->name << "[e] = tlc::cvt<"
            << dst->elem << ">(" << dstScratch << "[e]);\n";
   } else {
     return op.emitError("code generation: reduce into this buffer is not "
@@ -1108,22 +1114,22 @@ LogicalResult KernelEmitter::emitCumsum(CumsumOp op) {
   barrier();
   if (b->kind == Buffer::Fragment)
     line() << "tlc::spill<" << b->layout << ">(" << b->name << ", " << tmp
-           << ");\n";
+           << ", team);\n";
   else
-    line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
-           << "; e += " << threads << ") " << tmp << "[e] = tlc::cvt<float>("
+    line() << "for (tlc::i64 e = team.tid; e < " << numElements(shape)
+           << "; e += team.size) " << tmp << "[e] = tlc::cvt<float>("
            << b->name << "[e]);\n";
   barrier();
   line() << "tlc::cumsumScratch<" << outer << ", " << len << ", " << inner
          << ", " << (op.getReverse() ? "true" : "false") << ">(" << tmp
-         << ", " << threads << ");\n";
+         << ", " << "team);\n";
   barrier();
   if (b->kind == Buffer::Fragment)
     line() << "tlc::reload<" << b->layout << ">(" << b->name << ", " << tmp
-           << ");\n";
+           << ", team);\n";
   else
-    line() << "for (tlc::i64 e = threadIdx.x; e < " << numElements(shape)
-           << "; e += " << threads << ") " << b->name << "[e] = tlc::cvt<" << b->elem
+    line() << "for (tlc::i64 e = team.tid; e < " << numElements(shape)
+           << "; e += team.size) " << b->name << "[e] = tlc::cvt<" << b->elem
            << ">(" << tmp << "[e]);\n";
   barrier();
   return success();
@@ -1147,11 +1153,11 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
                  .str();
     barrier();
     line() << "tlc::spill<" << src->layout << ">(" << src->name << ", "
-           << scratch(0, numElements(shape) * 4, "float") << ");\n";
+           << scratch(0, numElements(shape) * 4, "float") << ", team);\n";
   }
   barrier();
   line() << "tlc::atomicAddBlock<" << s << ">(" << source << ", "
-         << accessorFor(*dst, shape.size()) << ", " << threads << ");\n";
+         << accessorFor(*dst, shape.size()) << ", " << "team);\n";
   barrier();
   return success();
 }
@@ -1184,7 +1190,7 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   scope.ivs = ivs;
   scope.layout = anchor ? buffer(anchor)->layout
                         : llvm::formatv("tlc::StridedLayout<{0}, {1}>",
-                                        numElements(extents), threads)
+                                        numElements(extents), teamThreads)
                               .str();
   // Fragments read at other positions or with another layout go through
   // shared scratch.
@@ -1210,7 +1216,7 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     barrier();
   for (auto &[buf, ptr] : spills)
     line() << "tlc::spill<" << buffer(buf)->layout << ">(" << buffer(buf)->name
-           << ", " << ptr << ");\n";
+           << ", " << ptr << ", team);\n";
   if (!spills.empty())
     barrier();
 
@@ -1218,7 +1224,7 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
   ++indent;
   line() << "const tlc::i64 e = " << scope.layout
-         << "::element(r, threadIdx.x);\n";
+         << "::element(r, team.tid);\n";
   line() << "if (e < 0) continue;\n";
   line() << "tlc::i64 idx[" << extents.size() << "];\n";
   line() << shapeType(extents) << "::unravel(e, idx);\n";
@@ -1326,7 +1332,7 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
          << ", tlc::SView<" << dst.elem << ", " << shape.size() << ">{"
          << dst.name << " + (" << stage << ") * "
          << stageElements(copy.getDst()) << ", {"
-         << joinInts(rowMajorStrides(shape)) << "}}, " << threads << ");\n";
+         << joinInts(rowMajorStrides(shape)) << "}}, " << "team);\n";
   return success();
 }
 
@@ -1866,8 +1872,10 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   planTma(launch);
   if (failed(emitSignature(launch)))
     return failure();
-  os << "  extern __shared__ __align__(" << (tma ? 1024 : 128)
+  os << "  extern __shared__ __align__(" << (tma || swizzled ? 1024 : 128)
      << ") unsigned char tlc_smem[];\n";
+  teamThreads = threads;
+  os << "  const tlc::Team team{int(threadIdx.x), " << threads << "};\n";
 
   // Grid sizes for the metadata.
   llvm::json::Array grid;

@@ -7,12 +7,12 @@
 //
 // Conventions: indices are `long long`; a fragment is a per-thread register
 // array `T regs[Layout::kRegs]` whose register r holds logical element
-// `Layout::element(r, threadIdx.x)` (a row-major linear index, or -1 when the
+// `Layout::element(r, team.tid)` (a row-major linear index, or -1 when the
 // register holds nothing).
 //
-// Cooperative operations (copyBlock, fillBlock, ...) take `team`: the number
-// of threads, from thread 0, that run them together. That is the block, or
-// in a warp-specialised kernel its consumer warpgroups.
+// Operations that split work over threads (copies, fragments, reductions,
+// GEMMs) take the `Team` running them: the block, or one role of a
+// warp-specialised kernel; fragment layouts are indexed by `team.tid`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +28,14 @@ namespace tlc {
 typedef long long i64;
 typedef __nv_bfloat16 bf16;
 typedef __half f16;
+
+/// The threads that run a tile operation together: the block, a role of a
+/// warp-specialised kernel, or its consumer warpgroups. `tid` counts from
+/// the team's first thread.
+struct Team {
+  int tid;
+  int size;
+};
 
 //===----------------------------------------------------------------------===//
 // Scalars
@@ -198,6 +206,28 @@ template <class T, int R> struct SView {
   }
 };
 
+/// A 2-D shared tile as TMA writes it with CU_TENSOR_MAP_SWIZZLE_<Sw>B and
+/// wgmma reads it: each row is cut into chunks of Sw bytes, chunk c of all
+/// rows forms a [Rows][Sw bytes] block, and within each 8-row pattern the
+/// 16-byte units are XOR-ed with the row (address bits 4.. ^= bits 7..).
+/// The buffer starts on a 1024-byte boundary.
+template <class T, int Rows, int Sw> struct SwzView {
+  static constexpr int kChunk = Sw / int(sizeof(T));
+  T *ptr;
+  static __device__ __forceinline__ i64 offset(const i64 (&idx)[2]) {
+    i64 byte = (idx[1] / kChunk) * Rows * Sw + idx[0] * Sw +
+               (idx[1] % kChunk) * i64(sizeof(T));
+    byte ^= ((byte >> 7) & (Sw / 16 - 1)) << 4;
+    return byte / i64(sizeof(T));
+  }
+  __device__ __forceinline__ T load(const i64 (&idx)[2]) const {
+    return ptr[offset(idx)];
+  }
+  __device__ __forceinline__ void store(const i64 (&idx)[2], T v) const {
+    ptr[offset(idx)] = v;
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Fragment layouts
 //===----------------------------------------------------------------------===//
@@ -237,6 +267,10 @@ template <class V> struct ViewTraits {
 };
 template <class T, int R> struct ViewTraits<GView<T, R>> {
   static constexpr bool kGlobal = true, kShared = false;
+  typedef T Element;
+};
+template <class T, int Rows, int Sw> struct ViewTraits<SwzView<T, Rows, Sw>> {
+  static constexpr bool kGlobal = false, kShared = true;
   typedef T Element;
 };
 template <class T, int R> struct ViewTraits<SView<T, R>> {
@@ -284,7 +318,7 @@ __device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
 /// one (with the ragged-edge guards).
 template <class S, class DstT, class Src, class Dst>
 __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst,
-                                          int team) {
+                                          const Team &team) {
   constexpr int kRank = S::kRank > 0 ? S::kRank : 1;
   if constexpr (S::kRank > 0 &&
                 ViewTraits<Src>::kGlobal + ViewTraits<Dst>::kGlobal == 1 &&
@@ -295,7 +329,7 @@ __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst,
                   SameType<T, DstT>::value && kVec > 1 &&
                   S::kLast % kVec == 0) {
       if (src.stride[kRank - 1] == 1 && dst.stride[kRank - 1] == 1) {
-        for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += team) {
+        for (i64 v = team.tid; v < S::kNumel / kVec; v += team.size) {
           i64 idx[kRank];
           S::unravel(v * kVec, idx);
           if (copyVector<kRank, T>(src, dst, idx))
@@ -310,7 +344,7 @@ __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst,
       }
     }
   }
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
+  for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
     i64 idx[kRank];
     S::unravel(lin, idx);
     dst.store(idx, cvt<DstT>(src.load(idx)));
@@ -344,11 +378,11 @@ template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
 /// synchronously. Complete after cpAsyncWait + __syncthreads.
 template <class S, class T, int R>
 __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
-                                          const SView<T, R> &dst, int team) {
+                                          const SView<T, R> &dst, const Team &team) {
   constexpr i64 kVec = 16 / sizeof(T);
   if constexpr (S::kRank > 0 && kVec > 1 && S::kLast % kVec == 0) {
     if (src.stride[R - 1] == 1 && dst.stride[R - 1] == 1) {
-      for (i64 v = threadIdx.x; v < S::kNumel / kVec; v += team) {
+      for (i64 v = team.tid; v < S::kNumel / kVec; v += team.size) {
         i64 idx[R];
         S::unravel(v * kVec, idx);
         i64 last[R];
@@ -382,10 +416,11 @@ __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
 /// Each thread loads the elements its fragment registers hold.
 template <class S, class L, class T, class Src>
 __device__ __forceinline__ void loadFragment(const Src &src,
-                                             T (&regs)[L::kRegs]) {
+                                             T (&regs)[L::kRegs],
+                                             const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, threadIdx.x);
+    i64 e = L::element(r, team.tid);
     if (e < 0)
       continue;
     i64 idx[S::kRank > 0 ? S::kRank : 1];
@@ -396,10 +431,11 @@ __device__ __forceinline__ void loadFragment(const Src &src,
 
 template <class S, class L, class DstT, class T, class Dst>
 __device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs],
-                                              const Dst &dst) {
+                                              const Dst &dst,
+                                              const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, threadIdx.x);
+    i64 e = L::element(r, team.tid);
     if (e < 0)
       continue;
     i64 idx[S::kRank > 0 ? S::kRank : 1];
@@ -410,19 +446,21 @@ __device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs],
 
 /// Fragment <-> row-major scratch in shared memory (for cross-thread access).
 template <class L, class T, class U>
-__device__ __forceinline__ void spill(const T (&regs)[L::kRegs], U *scratch) {
+__device__ __forceinline__ void spill(const T (&regs)[L::kRegs], U *scratch,
+                                      const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, threadIdx.x);
+    i64 e = L::element(r, team.tid);
     if (e >= 0)
       scratch[e] = cvt<U>(regs[r]);
   }
 }
 template <class L, class T, class U>
-__device__ __forceinline__ void reload(T (&regs)[L::kRegs], const U *scratch) {
+__device__ __forceinline__ void reload(T (&regs)[L::kRegs], const U *scratch,
+                                       const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, threadIdx.x);
+    i64 e = L::element(r, team.tid);
     if (e >= 0)
       regs[r] = cvt<T>(scratch[e]);
   }
@@ -436,8 +474,8 @@ __device__ __forceinline__ void fillFragment(T (&regs)[L::kRegs], V value) {
 }
 
 template <class S, class T, class V, class Dst>
-__device__ __forceinline__ void fillBlock(const Dst &dst, V value, int team) {
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
+__device__ __forceinline__ void fillBlock(const Dst &dst, V value, const Team &team) {
+  for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
     dst.store(idx, cvt<T>(value));
@@ -448,8 +486,8 @@ __device__ __forceinline__ void fillBlock(const Dst &dst, V value, int team) {
 template <class S, class Src, class T, int R>
 __device__ __forceinline__ void atomicAddBlock(const Src &src,
                                                const GView<T, R> &dst,
-                                               int team) {
-  for (i64 lin = threadIdx.x; lin < S::kNumel; lin += team) {
+                                               const Team &team) {
+  for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
     if (T *p = dst.address(idx))
@@ -491,9 +529,9 @@ struct MinOp {
 /// shuffle tree. With Accumulate, dst's old value joins the reduction.
 template <class Op, i64 Outer, i64 Len, i64 Inner, bool Accumulate>
 __device__ __forceinline__ void reduceScratch(const float *src, float *dst,
-                                              int team) {
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int warps = team / 32;
+                                              const Team &team) {
+  int warp = team.tid / 32, lane = team.tid % 32;
+  int warps = team.size / 32;
   for (i64 o = warp; o < Outer * Inner; o += warps) {
     i64 base = (o / Inner) * Len * Inner + o % Inner;
     float acc = Op::template identity<float>();
@@ -510,9 +548,9 @@ __device__ __forceinline__ void reduceScratch(const float *src, float *dst,
 /// Inclusive prefix sum along Len of [Outer, Len, Inner] in place (suffix
 /// sum when Reverse): one warp per line, 32 elements at a time.
 template <i64 Outer, i64 Len, i64 Inner, bool Reverse>
-__device__ __forceinline__ void cumsumScratch(float *buf, int team) {
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int warps = team / 32;
+__device__ __forceinline__ void cumsumScratch(float *buf, const Team &team) {
+  int warp = team.tid / 32, lane = team.tid % 32;
+  int warps = team.size / 32;
   for (i64 line = warp; line < Outer * Inner; line += warps) {
     i64 base = (line / Inner) * Len * Inner + line % Inner;
     float carry = 0.f;
@@ -593,9 +631,9 @@ template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB,
           class T>
 __device__ __forceinline__ void
 gemmShared(const T *A, const T *B,
-           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs]) {
+           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs], const Team &team) {
   typedef MmaLayout<M, N, WM, WN> L;
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int warp = team.tid / 32, lane = team.tid % 32;
   int wm = warp / WN, wn = warp % WN;
   for (int k0 = 0; k0 < K; k0 += 16) {
     unsigned bf[L::kTilesN][2];
@@ -629,10 +667,11 @@ gemmShared(const T *A, const T *B,
 /// mma.sync does not take (f32): each thread computes its own elements.
 template <int M, int N, int K, class L, bool TransA, bool TransB, class T>
 __device__ __forceinline__ void gemmSimt(const T *A, const T *B,
-                                         float (&acc)[L::kRegs]) {
+                                         float (&acc)[L::kRegs],
+                                         const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, threadIdx.x);
+    i64 e = L::element(r, team.tid);
     if (e < 0)
       continue;
     int m = int(e / N), n = int(e % N);
@@ -742,10 +781,10 @@ __device__ __forceinline__ void fenceProxyAsync() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
-/// A barrier over the first `Threads` threads of the block (named barrier
-/// 1), for code that runs in one role of a warp-specialised kernel.
-template <int Threads> __device__ __forceinline__ void roleSync() {
-  asm volatile("bar.sync 1, %0;\n" ::"n"(Threads) : "memory");
+/// Named barrier `Id` (1..15) over the `Threads` threads of one role of a
+/// warp-specialised kernel (barrier 0 is __syncthreads).
+template <int Id, int Threads> __device__ __forceinline__ void namedSync() {
+  asm volatile("bar.sync %0, %1;\n" ::"n"(Id), "n"(Threads) : "memory");
 }
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -810,9 +849,10 @@ __device__ __forceinline__ int wgmmaOperandOffset(int mnOffset, int k) {
 template <int M, int N, int K, bool TransA, bool TransB, int SwA, int SwB,
           class T>
 __device__ __forceinline__ void wgmmaShared(const T *A, const T *B,
-                                            float (&acc)[N / 2]) {
+                                            float (&acc)[N / 2],
+                                            const Team &team) {
   static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
-  const int g = threadIdx.x / 128;
+  const int g = team.tid / 128;
   constexpr bool kAKMajor = !TransA, kBKMajor = TransB;
   constexpr unsigned kLeadA = kAKMajor ? 16 : K * SwA;
   constexpr unsigned kLeadB = kBKMajor ? 16 : K * SwB;
