@@ -390,3 +390,76 @@ TEST_CASE("GEMM throughput", "[gpu][bench]") {
     }
   }
 }
+
+//===----------------------------------------------------------------------===//
+// Explicit warp specialisation: roles and typed channels
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Y = bf16(bf16(X W1) W2) W3 in double, with the bf16 roundings of the
+/// hand-offs between roles.
+std::vector<double> chainReference(const HostTensor &x,
+                                   const HostTensor *const (&w)[3], int64_t t,
+                                   int64_t d) {
+  std::vector<double> cur(t * d), next(t * d);
+  for (int64_t i = 0; i < t * d; ++i)
+    cur[i] = x.get(i);
+  for (int stage = 0; stage < 3; ++stage) {
+    for (int64_t r = 0; r < t; ++r)
+      for (int64_t c = 0; c < d; ++c) {
+        double sum = 0;
+        for (int64_t k = 0; k < d; ++k)
+          sum += cur[r * d + k] * w[stage]->get(k * d + c);
+        next[r * d + c] =
+            stage < 2 ? fromBF16(toBF16(static_cast<float>(sum))) : sum;
+      }
+    std::swap(cur, next);
+  }
+  return cur;
+}
+
+} // namespace
+
+TEST_CASE("roles and channels: a three-warpgroup chain matches the CPU",
+          "[gpu][ws]") {
+  const int64_t d = 64;
+  for (const char *kernel : {"ws_chain", "chain_plain"})
+    for (int64_t t : {int64_t(64), int64_t(1000), int64_t(64 * 132 * 3 + 17)}) {
+      INFO(kernel << " T=" << t);
+      HostTensor x(rt::DType::BF16, {t, d});
+      x.randomize(rng());
+      HostTensor w1(rt::DType::BF16, {d, d}), w2(rt::DType::BF16, {d, d}),
+          w3(rt::DType::BF16, {d, d});
+      for (HostTensor *w : {&w1, &w2, &w3})
+        w->randomize(rng(), -0.25f, 0.25f);
+      DeviceTensor dx(x), dw1(w1), dw2(w2), dw3(w3),
+          dy(HostTensor(rt::DType::F32, {t, d}));
+      dy.poison();
+      launch(loadKernel("ws_chain", kernel),
+             {dx.arg(), dw1.arg(), dw2.arg(), dw3.arg(), dy.arg()});
+      HostTensor y = dy.download();
+      const HostTensor *const w[3] = {&w1, &w2, &w3};
+      CHECK(relativeRms(y, chainReference(x, w, t, d)) < 1e-2);
+    }
+}
+
+TEST_CASE("roles and channels: per-tile time against one warpgroup",
+          "[gpu][bench][ws]") {
+  const int64_t d = 64, tilesPerBlock = 64, t = 132 * 64 * tilesPerBlock;
+  HostTensor x(rt::DType::BF16, {t, d}), w(rt::DType::BF16, {d, d});
+  x.randomize(rng());
+  w.randomize(rng(), -0.25f, 0.25f);
+  DeviceTensor dx(x), dw(w), dy(HostTensor(rt::DType::F32, {t, d}));
+  for (const char *kernel : {"ws_chain", "chain_plain"}) {
+    rt::Kernel &k = loadKernel("ws_chain", kernel);
+    rt::Arg args[] = {dx.arg(), dw.arg(), dw.arg(), dw.arg(), dy.arg()};
+    double ms = medianMs(
+        [&] { REQUIRE(k.launch(nullptr, rt::Span<const rt::Arg>(args, 5)).ok()); },
+        20);
+    std::printf("BENCH %s T=%lld D=64: %.3f ms, %.3f us per tile per block "
+                "(%lld tiles a block)\n",
+                kernel, (long long)t, ms, ms * 1e3 / tilesPerBlock,
+                (long long)tilesPerBlock);
+  }
+}

@@ -33,7 +33,7 @@ if [[ ${TLC_SANITIZE:-1} == 1 ]]; then
   for tool in memcheck racecheck synccheck; do
     echo "== compute-sanitizer --tool $tool (GEMM tests)"
     TLC_GPU_QUICK=1 TLC_GPU_KERNELS=$bundle/gpu-kernels timeout 150 compute-sanitizer --tool $tool --report-api-errors no \
-      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large]" > "$out/sanitizer-$tool.log" 2>&1
+      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large],[ws]~[bench]" > "$out/sanitizer-$tool.log" 2>&1
     rc=$?
     grep -m 5 -E "Invalid|Error|Race|hazard|Barrier" "$out/sanitizer-$tool.log"
     tail -n 2 "$out/sanitizer-$tool.log"

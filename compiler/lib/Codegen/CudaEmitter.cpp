@@ -22,6 +22,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -67,6 +68,10 @@ std::string dtypeName(Type type) {
   return s;
 }
 
+int64_t elementBytes(Type type) {
+  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+}
+
 std::string joinInts(ArrayRef<int64_t> values) {
   std::string s;
   for (size_t i = 0; i < values.size(); ++i)
@@ -105,6 +110,7 @@ struct Buffer {
   std::string layout;             // fragments: layout type
   SmallVector<int64_t> strides;   // shared, shared views, locals
   int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout
+  int64_t swizzle = 0; // shared: TMA/wgmma swizzle in bytes (SwzView), or 0
 };
 
 class KernelEmitter {
@@ -239,6 +245,44 @@ private:
     std::string full, empty, counter;
   };
   std::optional<TmaPipeline> tma;
+  SmallVector<const TmaCopy *> tensorMaps() const {
+    SmallVector<const TmaCopy *> maps;
+    if (tma)
+      for (const TmaCopy &copy : tma->copies)
+        maps.push_back(&copy);
+    for (const auto &entry : putMaps)
+      maps.push_back(&entry.second);
+    return maps;
+  }
+
+  // Explicit warp specialisation: roles, channels, put and get.
+  struct RoleInfo {
+    mutable RoleOp role; // (MLIR op handles are not const-correct)
+    int64_t firstWarp = 0, warps = 0;
+    int64_t regs = 0;          // setmaxnreg budget, 0 for none
+  };
+  struct Channel {
+    std::string slots, full, empty; // ring base and barrier arrays
+    std::string elem;
+    SmallVector<int64_t> shape;
+    int64_t stages = 1, stageElements = 0, swizzle = 0;
+    bool tmaPut = false;        // puts load with TMA: 1 arrival + tx bytes
+    int64_t fullArrivals = 0, emptyArrivals = 0;
+    std::string putCounter, getCounter;
+    RoleOp putter, getter;
+  };
+  SmallVector<RoleInfo> roleInfos;
+  llvm::MapVector<Value, Channel> channels;
+  llvm::MapVector<Operation *, TmaCopy> putMaps; // TMA puts
+  DenseMap<Operation *, int64_t> annotatedSwizzle; // shared alloc -> bytes
+  LogicalResult planRoles(LaunchOp launch);
+  LogicalResult emitRoles(mlir::Block &body);
+  LogicalResult emitRoleBody(const RoleInfo &info, int64_t index);
+  LogicalResult emitPut(PutOp op);
+  LogicalResult emitGet(GetOp op);
+  /// Whether `gemm` reads two swizzled shared tiles with an accumulator
+  /// layout wgmma produces, on the current team.
+  bool wgmmaOperandsFit(GemmOp gemm);
   /// Some shared buffer or channel uses a swizzled layout (1024-aligned).
   bool swizzled = false;
   llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
@@ -249,7 +293,7 @@ private:
   int64_t teamThreads = 0;
   int64_t barrierOffset = 0;
   void planTma(LaunchOp launch);
-  std::optional<TmaCopy> planTmaCopy(CopyOp copy);
+  std::optional<TmaCopy> planTmaCopy(ViewOp view, BufferType tile);
   bool wgmmaFits(GemmOp gemm, const TmaPipeline &plan);
   LogicalResult emitTmaBody(mlir::Block &body);
   LogicalResult emitTmaProducer(mlir::Block &block);
@@ -338,9 +382,8 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
     }
     params.push_back(std::move(param));
   }
-  if (tma)
-    for (const TmaCopy &copy : tma->copies)
-      os << ", const __grid_constant__ tlc::TensorMap " << copy.map;
+  for (const TmaCopy *map : tensorMaps())
+    os << ", const __grid_constant__ tlc::TensorMap " << map->map;
   os << ") {\n";
   return success();
 }
@@ -405,8 +448,11 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     int64_t bytes =
         numElements(type.getShape()) *
         std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
-    // TMA's swizzled rings must start on the swizzle pattern (1024 bytes).
-    int64_t align = tma && tma->swizzleOf.count(alloc) ? 1024 : 128;
+    // Swizzled tiles (TMA rings, annotated buffers) must start on the
+    // swizzle pattern (1024 bytes).
+    int64_t swizzle = annotatedSwizzle.lookup(alloc);
+    int64_t align =
+        (tma && tma->swizzleOf.count(alloc)) || swizzle ? 1024 : 128;
     bytes = llvm::alignTo(bytes, align) * stagesOf.lookup_or(alloc, 1);
     sharedTop = llvm::alignTo(sharedTop, align);
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
@@ -418,11 +464,27 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
                             SmallVector<int64_t>(type.getShape()),
                             "",
                             rowMajorStrides(type.getShape())};
+    buffers[alloc].swizzle = swizzle;
     line() << elem << " *const " << n << " = reinterpret_cast<" << elem
            << " *>(tlc_smem + " << sharedTop << ");\n";
     sharedTop += bytes;
     return WalkResult::advance();
   });
+  for (auto &[value, c] : channels) {
+    sharedTop = llvm::alignTo(sharedTop, 1024);
+    line() << c.elem << " *const " << c.slots << " = reinterpret_cast<"
+           << c.elem << " *>(tlc_smem + " << sharedTop << ");\n";
+    sharedTop += c.stages * c.stageElements *
+                 elementBytes(cast<ChannelType>(value.getType())
+                                  .getSlotType()
+                                  .getElementType());
+    line() << "tlc::Mbarrier *const " << c.full
+           << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + " << sharedTop
+           << ");\n";
+    line() << "tlc::Mbarrier *const " << c.empty << " = " << c.full << " + "
+           << c.stages << ";\n";
+    sharedTop += 2 * 8 * c.stages;
+  }
   if (tma) {
     barrierOffset = llvm::alignTo(sharedTop, 8);
     sharedTop = barrierOffset + 2 * 8 * tma->stages;
@@ -545,13 +607,14 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
       .Case<ParallelOp>([&](ParallelOp v) { return emitParallel(v); })
       .Case<scf::ForOp>([&](scf::ForOp v) { return emitFor(v); })
       .Case<scf::IfOp>([&](scf::IfOp v) { return emitIf(v); })
-      .Case<RoleOp, ChannelOp, PutOp, GetOp, AnnotateLayoutOp>(
-          [&](Operation *o) {
-            return o->emitError()
-                   << "code generation: " << o->getName()
-                   << " (warp specialization) is not lowered yet; it "
-                      "arrives with the Hopper back end";
-          })
+      .Case<ChannelOp, AnnotateLayoutOp>(
+          [](Operation *) { return success(); }) // Planned up front.
+      .Case<PutOp>([&](PutOp v) { return emitPut(v); })
+      .Case<GetOp>([&](GetOp v) { return emitGet(v); })
+      .Case<RoleOp>([&](RoleOp v) {
+        return v.emitError("code generation: a role must be directly in the "
+                           "Kernel body");
+      })
       .Default([&](Operation *o) {
         return o->emitError()
                << "code generation: cannot lower " << o->getName();
@@ -742,6 +805,10 @@ LogicalResult KernelEmitter::emitView(ViewOp op) {
                          {}};
     return success();
   }
+  if (base->swizzle)
+    return op.emitError("code generation: views of a swizzled shared buffer "
+                        "(annotate_layout, channel slots) are not supported; "
+                        "use the whole buffer");
   if (base->kind == Buffer::Shared || base->kind == Buffer::Local) {
     std::string start;
     for (auto [d, offset] : llvm::enumerate(op.getOffsets())) {
@@ -794,6 +861,13 @@ LogicalResult KernelEmitter::emitScalarLoad(LoadOp op) {
     return success();
   }
   case Buffer::Shared:
+    if (b->swizzle) {
+      line() << "const " << t << " " << n << " = "
+             << accessorFor(*b, 2) << ".load({" << name(op.getIndices()[0])
+             << ", " << name(op.getIndices()[1]) << "});\n";
+      return success();
+    }
+    [[fallthrough]];
   case Buffer::Local:
   case Buffer::SharedView:
     line() << "const " << t << " " << n << " = " << b->name << "["
@@ -832,6 +906,12 @@ LogicalResult KernelEmitter::emitScalarStore(StoreOp op) {
     return success();
   }
   case Buffer::Shared:
+    if (b->swizzle) {
+      line() << accessorFor(*b, 2) << ".store({" << name(op.getIndices()[0])
+             << ", " << name(op.getIndices()[1]) << "}, " << value << ");\n";
+      return success();
+    }
+    [[fallthrough]];
   case Buffer::Local:
   case Buffer::SharedView:
     line() << b->name << "[" << linearIndex(*b, op.getIndices())
@@ -868,6 +948,11 @@ static std::string accessorFor(const Buffer &b, int64_t rank) {
   case Buffer::SharedView:
     return b.name;
   case Buffer::Shared:
+    if (b.swizzle)
+      return llvm::formatv("tlc::SwzView<{0}, {1}, {2}>{{{3}}", b.elem,
+                           b.shape[0], b.swizzle, b.name)
+          .str();
+    [[fallthrough]];
   case Buffer::Local:
     return llvm::formatv("tlc::SView<{0}, {1}>{{{2}, {{{3}}}", b.elem,
                          b.shape.size(), b.name,
@@ -931,6 +1016,10 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
            << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank)
            << ", " << "team);\n";
   }
+  // Generic writes that wgmma or TMA read next: order them for the async
+  // proxy before the barrier.
+  if (dst->kind == Buffer::Shared && dst->swizzle)
+    line() << "tlc::fenceProxyAsync();\n";
   if (shared)
     barrier();
   return success();
@@ -987,6 +1076,28 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
            << a->name << ", " << b->name << ", " << c->name << ", team);\n";
     if (!tma->waitDepth)
       line() << "tlc::wgmmaWait<0>();\n";
+    return success();
+  }
+  if ((a->kind == Buffer::Shared && a->swizzle) ||
+      (b->kind == Buffer::Shared && b->swizzle)) {
+    if (!wgmmaOperandsFit(op))
+      return op.emitError()
+             << "code generation: a gemm on swizzled shared tiles runs on "
+                "wgmma, which needs both operands swizzled 16-bit tiles and "
+                "an f32 accumulator of 64 rows per warpgroup of the "
+             << teamThreads << " threads running it";
+    ArrayRef<int64_t> cShape = op.getC().getType().getShape();
+    ArrayRef<int64_t> aShape = op.getA().getType().getShape();
+    if (op.getClearAccum())
+      line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
+             << ", 0.f);\n";
+    line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
+           << (op.getTransposeA() ? aShape[0] : aShape[1]) << ", "
+           << (op.getTransposeA() ? "true" : "false") << ", "
+           << (op.getTransposeB() ? "true" : "false") << ", " << a->swizzle
+           << ", " << b->swizzle << ">(" << a->name << ", " << b->name << ", "
+           << c->name << ", team);\n";
+    line() << "tlc::wgmmaWait<0>();\n";
     return success();
   }
   // bf16/f16 go to the tensor cores (mma.sync, which fixes C's layout);
@@ -1405,10 +1516,6 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
 // Hopper pipelines: TMA rings, mbarriers, wgmma, warp specialisation
 //===----------------------------------------------------------------------===//
 
-static int64_t elementBytes(Type type) {
-  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
-}
-
 /// Scalar code the producer role may need: integer arithmetic and tensor
 /// dimensions over block indices, parameters and constants.
 static bool isHoistable(Operation *op) {
@@ -1421,10 +1528,12 @@ static bool isHoistable(Operation *op) {
   });
 }
 
-std::optional<KernelEmitter::TmaCopy> KernelEmitter::planTmaCopy(CopyOp copy) {
-  auto view = copy.getSrc().getDefiningOp<ViewOp>();
+std::optional<KernelEmitter::TmaCopy>
+KernelEmitter::planTmaCopy(ViewOp view, BufferType tile) {
+  if (!view || !isa<BlockArgument>(view.getSource()) ||
+      view.getType().getElementType() != tile.getElementType())
+    return std::nullopt;
   auto tensor = cast<BufferType>(view.getSource().getType());
-  BufferType tile = copy.getDst().getType();
   Type elem = tile.getElementType();
   int64_t rank = tensor.getRank();
   if (!(elem.isBF16() || elem.isF16()) || rank > 5 || tile.getRank() != 2)
@@ -1439,7 +1548,6 @@ std::optional<KernelEmitter::TmaCopy> KernelEmitter::planTmaCopy(CopyOp copy) {
   if (kept.size() != 2 || kept[1] != rank - 1)
     return std::nullopt;
   TmaCopy t;
-  t.copy = copy;
   t.view = view;
   t.param = cast<BlockArgument>(view.getSource()).getArgNumber();
   t.rows = tile.getShape()[0];
@@ -1521,7 +1629,10 @@ void KernelEmitter::planTma(LaunchOp launch) {
     plan.consumerThreads = blockThreads;
     bool fits = true;
     for (CopyOp copy : loop.copies) {
-      std::optional<TmaCopy> t = planTmaCopy(copy);
+      std::optional<TmaCopy> t =
+          planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), copy.getDst().getType());
+      if (t)
+        t->copy = copy;
       if (!t) {
         fits = false;
         break;
@@ -1822,6 +1933,382 @@ LogicalResult KernelEmitter::emitTmaLoop() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Explicit warp specialisation: roles and typed channels
+//===----------------------------------------------------------------------===//
+
+/// The swizzle (bytes) TMA and wgmma use for a 2-D 16-bit tile, or 0.
+static int64_t tileSwizzle(BufferType type) {
+  Type elem = type.getElementType();
+  if (type.getRank() != 2 || !(elem.isBF16() || elem.isF16()))
+    return 0;
+  int64_t rowBytes = type.getShape()[1] * 2;
+  if (rowBytes == 32 || rowBytes == 64 || rowBytes % 128 == 0)
+    return std::min<int64_t>(rowBytes, 128);
+  return 0;
+}
+
+LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
+  mlir::Block &body = launch.getBody().front();
+  SmallVector<RoleOp> roles(body.getOps<RoleOp>());
+  // Requested swizzles of shared buffers.
+  WalkResult walk = launch.walk([&](AnnotateLayoutOp op) -> WalkResult {
+    auto alloc = op.getBuffer().getDefiningOp<AllocOp>();
+    int64_t bytes = op.getSwizzle();
+    if (!bytes)
+      return WalkResult::advance();
+    BufferType type = alloc.getType();
+    int64_t rowBytes =
+        type.getRank() == 2
+            ? type.getShape()[1] * elementBytes(type.getElementType())
+            : 0;
+    if (rowBytes % bytes)
+      return op.emitError()
+             << "code generation: a " << bytes
+             << "-byte swizzle needs a 2-D buffer whose rows are a multiple "
+                "of "
+             << bytes << " bytes; this one's are " << rowBytes << " bytes";
+    annotatedSwizzle[alloc] = bytes;
+    swizzled = true;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (roles.empty())
+    return success();
+  if (options.arch != "sm_90a")
+    return roles.front().emitError(
+        "code generation: roles and channels need the sm_90a back end "
+        "(mbarriers, TMA, setmaxnreg); compile with --arch sm_90a");
+  int64_t blockWarps = static_cast<int64_t>(launch.getThreads()) / 32;
+  int64_t warp = 0;
+  for (RoleOp role : roles) {
+    RoleInfo info;
+    info.role = role;
+    info.warps = static_cast<int64_t>(role.getWarps());
+    info.firstWarp = warp;
+    info.regs = role.getRegs() ? static_cast<int64_t>(*role.getRegs()) : 0;
+    if (info.warps % 4 == 0 && warp % 4)
+      return role.emitError()
+             << "code generation: role '" << role.getName()
+             << "' is made of warpgroups but starts at warp " << warp
+             << "; wgmma needs warpgroups to start at a multiple of 4 warps "
+                "(declare warpgroup roles before warp roles)";
+    if (info.warps % 4 && warp / 4 != (warp + info.warps - 1) / 4)
+      return role.emitError()
+             << "code generation: role '" << role.getName() << "' ("
+             << info.warps << " warps from warp " << warp
+             << ") straddles a warpgroup boundary; setmaxnreg works on "
+                "whole warpgroups";
+    warp += info.warps;
+    roleInfos.push_back(info);
+  }
+  if (warp != blockWarps)
+    return launch.emitError()
+           << "code generation: the roles use " << warp << " warps but the "
+           << "kernel has threads=" << blockWarps * 32 << " (" << blockWarps
+           << " warps)";
+  if (roleInfos.size() > 15)
+    return roles[15].emitError("code generation: at most 15 roles (one "
+                               "named barrier each)");
+  // setmaxnreg works per warpgroup: roles sharing one must agree, and the
+  // budgets must fit the register file.
+  int64_t cap = std::min<int64_t>(255, 65536 / (blockWarps * 32)) / 8 * 8;
+  int64_t total = 0;
+  for (int64_t wg = 0; wg < blockWarps / 4 + (blockWarps % 4 != 0); ++wg) {
+    const RoleInfo *first = nullptr;
+    for (const RoleInfo &r : roleInfos) {
+      if (r.firstWarp / 4 > wg || (r.firstWarp + r.warps - 1) / 4 < wg)
+        continue;
+      if (first && first->regs != r.regs)
+        return r.role.emitError()
+               << "code generation: roles '" << first->role.getName()
+               << "' and '" << r.role.getName() << "' share warpgroup " << wg
+               << " but ask for different register budgets (" << first->regs
+               << " and " << r.regs << "); setmaxnreg applies to whole "
+               << "warpgroups";
+      first = &r;
+    }
+    total += (first && first->regs ? first->regs : cap) * 128;
+  }
+  if (total > 65536)
+    return launch.emitError()
+           << "code generation: the roles' register budgets need " << total
+           << " registers per block, more than the 65536 of a multiprocessor";
+
+  // Channels: who puts, who gets, how slots are filled and laid out.
+  walk = launch.walk([&](ChannelOp op) -> WalkResult {
+    Channel c;
+    ChannelType type = op.getType();
+    BufferType slot = type.getSlotType();
+    c.stages = type.getStages();
+    c.shape.assign(slot.getShape().begin(), slot.getShape().end());
+    c.elem = cType(slot.getElementType());
+    std::string base = op.getName() ? op.getName()->str() : "channel";
+    c.slots = fresh(base + "_slots");
+    c.full = fresh(base + "_full");
+    c.empty = fresh(base + "_empty");
+    c.putCounter = fresh(base + "_puts");
+    c.getCounter = fresh(base + "_gets");
+    bool readByGemm = false;
+    for (Operation *user : op->getUsers()) {
+      auto role = user->getParentOfType<RoleOp>();
+      if (auto put = dyn_cast<PutOp>(user)) {
+        if (c.putter && role != c.putter)
+          return put.emitError("code generation: a channel is filled by one "
+                               "role; this put is in another");
+        c.putter = role;
+        auto view = put.getSrc().getDefiningOp<ViewOp>();
+        std::optional<TmaCopy> t;
+        if (options.tma && cast<BufferType>(put.getSrc().getType())
+                                   .getScope() == MemoryScope::Global)
+          t = planTmaCopy(view, slot);
+        if (t) {
+          t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
+                   std::to_string(putMaps.size() +
+                                  (tma ? tma->copies.size() : 0));
+          c.swizzle = t->swizzle;
+          putMaps.insert({put, std::move(*t)});
+        }
+        c.tmaPut = t.has_value();
+      } else if (auto get = dyn_cast<GetOp>(user)) {
+        if (c.getter && role != c.getter)
+          return get.emitError("code generation: a channel is drained by one "
+                               "role; this get is in another");
+        c.getter = role;
+        for (Operation *slotUser : get.getSlot().getUsers())
+          readByGemm |= isa<GemmOp>(slotUser);
+      }
+    }
+    if (!c.putter || !c.getter)
+      return op.emitError("code generation: a channel needs a put in one "
+                          "role and a get in another");
+    // All puts of a channel fill it the same way.
+    for (Operation *user : op->getUsers())
+      if (auto put = dyn_cast<PutOp>(user))
+        if (putMaps.count(put) != static_cast<size_t>(c.tmaPut))
+          return put.emitError("code generation: all puts of a channel must "
+                               "load from global memory with TMA, or none");
+    if (!c.tmaPut && readByGemm)
+      c.swizzle = tileSwizzle(slot);
+    auto threadsOf = [&](RoleOp role) {
+      return static_cast<int64_t>(role.getWarps()) * 32;
+    };
+    c.fullArrivals = c.tmaPut ? 1 : threadsOf(c.putter);
+    c.emptyArrivals = threadsOf(c.getter);
+    c.stageElements =
+        llvm::alignTo(numElements(c.shape) *
+                          elementBytes(slot.getElementType()),
+                      1024) /
+        elementBytes(slot.getElementType());
+    swizzled = true;
+    channels[op] = std::move(c);
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
+  // Channel barriers: initialised once, before the roles start.
+  line() << "if (threadIdx.x == 0) {\n";
+  ++indent;
+  for (auto &[value, c] : channels) {
+    line() << "for (int s = 0; s < " << c.stages << "; ++s) {\n";
+    line() << "  tlc::mbarrierInit(&" << c.full << "[s], " << c.fullArrivals
+           << ");\n";
+    line() << "  tlc::mbarrierInit(&" << c.empty << "[s], "
+           << c.emptyArrivals << ");\n";
+    line() << "}\n";
+  }
+  line() << "tlc::fenceBarrierInit();\n";
+  --indent;
+  line() << "}\n";
+  barrier();
+  for (Operation &op : body) {
+    if (isa<RoleOp>(op))
+      continue;
+    if (!isHoistable(&op) && !isa<AllocOp, ChannelOp, AnnotateLayoutOp>(op))
+      return op.emitError("code generation: in a kernel with roles, this "
+                          "operation must be inside a role");
+    if (failed(emitOp(&op)))
+      return failure();
+  }
+  // One branch per warpgroup (or run of whole warpgroups), so that
+  // setmaxnreg sees each warpgroup take a single path.
+  int64_t cap =
+      std::min<int64_t>(255, 65536 / threads) / 8 * 8;
+  bool firstGroup = true;
+  for (size_t i = 0; i < roleInfos.size();) {
+    size_t j = i + 1;
+    int64_t groupEnd = roleInfos[i].firstWarp + roleInfos[i].warps;
+    while (j < roleInfos.size() && groupEnd % 4) {
+      groupEnd += roleInfos[j].warps;
+      ++j;
+    }
+    line() << (firstGroup ? "if" : "} else if") << " (threadIdx.x < "
+           << groupEnd * 32 << ") {\n";
+    firstGroup = false;
+    ++indent;
+    int64_t regs = roleInfos[i].regs;
+    if (regs > cap)
+      line() << "tlc::setMaxRegsInc<" << regs << ">();\n";
+    else if (regs && regs < cap)
+      line() << "tlc::setMaxRegsDec<" << regs << ">();\n";
+    for (size_t r = i; r < j; ++r) {
+      const RoleInfo &info = roleInfos[r];
+      if (j - i > 1)
+        line() << (r == i ? "if" : "} else if") << " (threadIdx.x < "
+               << (info.firstWarp + info.warps) * 32 << ") {\n";
+      if (failed(emitRoleBody(info, r)))
+        return failure();
+    }
+    if (j - i > 1)
+      line() << "}\n";
+    --indent;
+    i = j;
+  }
+  line() << "}\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitRoleBody(const RoleInfo &info,
+                                          int64_t index) {
+  lineDirective(info.role.getLoc());
+  line() << "{ // role '" << info.role.getName() << "'\n";
+  ++indent;
+  line() << "const tlc::Team team{int(threadIdx.x) - " << info.firstWarp * 32
+         << ", " << info.warps * 32 << "};\n";
+  for (auto &[value, c] : channels) {
+    if (c.putter == info.role)
+      line() << "tlc::i64 " << c.putCounter << " = 0;\n";
+    if (c.getter == info.role)
+      line() << "tlc::i64 " << c.getCounter << " = 0;\n";
+  }
+  teamThreads = roleThreads = info.warps * 32;
+  roleBarrier = 1 + index;
+  lastWasBarrier = false;
+  LogicalResult result = emitBlock(info.role.getBody().front());
+  teamThreads = threads;
+  roleThreads = 0;
+  --indent;
+  line() << "}\n";
+  return result;
+}
+
+/// A shared buffer standing for one ring slot of a channel.
+static Buffer slotBuffer(StringRef pointer, StringRef elem,
+                         ArrayRef<int64_t> shape, int64_t swizzle) {
+  Buffer b{Buffer::Shared,
+           pointer.str(),
+           elem.str(),
+           SmallVector<int64_t>(shape),
+           "",
+           rowMajorStrides(shape)};
+  b.swizzle = swizzle;
+  return b;
+}
+
+LogicalResult KernelEmitter::emitPut(PutOp op) {
+  Channel &c = channels[op.getChannel()];
+  Buffer *src = buffer(op.getSrc());
+  if (!src)
+    return op.emitError("code generation: put from an unknown buffer");
+  std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
+  line() << "{\n";
+  ++indent;
+  line() << "const int " << slot << " = int(" << c.putCounter << " % "
+         << c.stages << ");\n";
+  line() << "tlc::mbarrierWait(&" << c.empty << "[" << slot << "], (unsigned("
+         << c.putCounter << " / " << c.stages << ") & 1u) ^ 1u);\n";
+  line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
+         << " * " << c.stageElements << ";\n";
+  auto mapIt = putMaps.find(op);
+  if (mapIt != putMaps.end()) {
+    const TmaCopy &map = mapIt->second;
+    OperandRange offsets = map.view.getOffsets();
+    int64_t rank = offsets.size();
+    line() << "if (team.tid == 0) {\n";
+    ++indent;
+    line() << "tlc::mbarrierArriveExpectTx(&" << c.full << "[" << slot
+           << "], " << map.bytes << ");\n";
+    for (int64_t chunk = 0; chunk < map.inner / map.chunk; ++chunk) {
+      std::string coords;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        coords +=
+            (d == rank - 1 ? "" : ", ") + ("int(" + name(offsets[d]) + ")");
+        if (d == rank - 1 && chunk)
+          coords += " + " + std::to_string(chunk * map.chunk);
+      }
+      line() << "tlc::tmaLoad<" << rank << ">(" << map.map << ", " << ptr
+             << " + " << chunk * map.rows * map.chunk << ", &" << c.full
+             << "[" << slot << "], {" << coords << "});\n";
+    }
+    --indent;
+    line() << "}\n";
+  } else {
+    // Through the threads: every thread writes its part, makes it visible
+    // to the async proxy (TMA, wgmma) and arrives.
+    Buffer dst = slotBuffer(ptr, c.elem, c.shape, c.swizzle);
+    std::string shape = shapeType(c.shape);
+    if (src->kind == Buffer::Fragment)
+      line() << "tlc::storeFragment<" << shape << ", " << src->layout << ", "
+             << c.elem << ">(" << src->name << ", "
+             << accessorFor(dst, c.shape.size()) << ", team);\n";
+    else
+      line() << "tlc::copyBlock<" << shape << ", " << c.elem << ">("
+             << accessorFor(*src, c.shape.size()) << ", "
+             << accessorFor(dst, c.shape.size()) << ", team);\n";
+    line() << "tlc::fenceProxyAsync();\n";
+    line() << "tlc::mbarrierArrive(&" << c.full << "[" << slot << "]);\n";
+  }
+  line() << "++" << c.putCounter << ";\n";
+  --indent;
+  line() << "}\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGet(GetOp op) {
+  Channel &c = channels[op.getChannel()];
+  std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
+  line() << "{\n";
+  ++indent;
+  line() << "const int " << slot << " = int(" << c.getCounter << " % "
+         << c.stages << ");\n";
+  line() << "tlc::mbarrierWait(&" << c.full << "[" << slot << "], unsigned("
+         << c.getCounter << " / " << c.stages << ") & 1u);\n";
+  line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
+         << " * " << c.stageElements << ";\n";
+  buffers[op.getSlot()] = slotBuffer(ptr, c.elem, c.shape, c.swizzle);
+  names[op.getSlot()] = ptr;
+  if (failed(emitBlock(op.getBody().front())))
+    return failure();
+  // Every thread is done with the slot (wgmmas on it were waited for).
+  line() << "tlc::mbarrierArrive(&" << c.empty << "[" << slot << "]);\n";
+  line() << "++" << c.getCounter << ";\n";
+  --indent;
+  line() << "}\n";
+  lastWasBarrier = false;
+  return success();
+}
+
+bool KernelEmitter::wgmmaOperandsFit(GemmOp gemm) {
+  Buffer *a = buffer(gemm.getA()), *b = buffer(gemm.getB()),
+         *c = buffer(gemm.getC());
+  Type elem = gemm.getA().getType().getElementType();
+  if (!a || !b || !c || a->kind != Buffer::Shared || b->kind != Buffer::Shared ||
+      !a->swizzle || !b->swizzle || !(elem.isBF16() || elem.isF16()) ||
+      gemm.getB().getType().getElementType() != elem ||
+      c->kind != Buffer::Fragment || c->elem != "float")
+    return false;
+  ArrayRef<int64_t> cShape = gemm.getC().getType().getShape();
+  ArrayRef<int64_t> aShape = gemm.getA().getType().getShape();
+  int64_t m = cShape[0], n = cShape[1];
+  int64_t k = gemm.getTransposeA() ? aShape[0] : aShape[1];
+  return c->warpsN == 1 && c->warpsM * 16 == m && m % 64 == 0 &&
+         m / 64 * 128 == teamThreads && n % 16 == 0 && n <= 256 &&
+         k % 16 == 0;
+}
+
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   if (tma && op == tma->loop)
     return emitTmaLoop();
@@ -1869,7 +2356,10 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     if (auto nameAttr = func.getArgAttrOfType<StringAttr>(
             i, TileDialect::getParamNameAttrName()))
       names[arg] = nameAttr.getValue().str();
-  planTma(launch);
+  if (failed(planRoles(launch)))
+    return failure();
+  if (roleInfos.empty())
+    planTma(launch);
   if (failed(emitSignature(launch)))
     return failure();
   os << "  extern __shared__ __align__(" << (tma || swizzled ? 1024 : 128)
@@ -1907,7 +2397,9 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
            << ";\n";
   }
   if (failed(planSharedMemory(launch)) ||
-      failed(tma ? emitTmaBody(body) : emitBlock(body)))
+      failed(tma                  ? emitTmaBody(body)
+             : !roleInfos.empty() ? emitRoles(body)
+                                  : emitBlock(body)))
     return failure();
   os << "}\n";
 
@@ -1931,15 +2423,26 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   meta["arch"] = options.arch;
   meta["threads"] = threads + (tma ? tma->producerThreads : 0);
   meta["dynamic_shared_bytes"] = sharedBytes;
-  if (tma) {
+  if (!tensorMaps().empty()) {
     llvm::json::Array maps;
-    for (const TmaCopy &copy : tma->copies)
+    for (const TmaCopy *copy : tensorMaps())
       maps.push_back(llvm::json::Object{
-          {"name", copy.map},
-          {"param", names.lookup(func.getArgument(copy.param))},
-          {"box", llvm::json::Array(copy.box)},
-          {"swizzle", copy.swizzle}});
+          {"name", copy->map},
+          {"param", names.lookup(func.getArgument(copy->param))},
+          {"box", llvm::json::Array(copy->box)},
+          {"swizzle", copy->swizzle}});
     meta["tensor_maps"] = std::move(maps);
+  }
+  if (!roleInfos.empty()) {
+    llvm::json::Array roles;
+    for (const RoleInfo &r : roleInfos)
+      roles.push_back(llvm::json::Object{{"name", r.role.getName().str()},
+                                         {"first_thread", r.firstWarp * 32},
+                                         {"threads", r.warps * 32},
+                                         {"registers", r.regs}});
+    meta["roles"] = std::move(roles);
+  }
+  if (tma) {
     meta["pipeline"] = llvm::json::Object{
         {"kind", "tma"},
         {"stages", tma->stages},

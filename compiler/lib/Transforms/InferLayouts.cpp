@@ -13,6 +13,8 @@
 // (warpgroup g owns rows 64g..64g+63), so the Hopper back end can lower the
 // gemm to wgmma without moving data.
 //
+// Fragments allocated in a `tile.role` spread over that role's warps.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Dialect/Tile/TileDialect.h"
@@ -91,11 +93,15 @@ struct InferLayoutsPass
           return;
         }
         ArrayRef<int64_t> shape = alloc.getType().getShape();
-        auto split = chooseWarpSplit(shape[0], shape[1], warps, wgmma);
+        // A fragment of a warp-specialisation role spreads over its warps.
+        int64_t teamWarps = warps;
+        if (auto role = alloc->getParentOfType<RoleOp>())
+          teamWarps = static_cast<int64_t>(role.getWarps());
+        auto split = chooseWarpSplit(shape[0], shape[1], teamWarps, wgmma);
         if (!split) {
           it->second.emitError()
               << "gemm: the " << shape[0] << "x" << shape[1]
-              << " accumulator cannot be split over " << warps
+              << " accumulator cannot be split over " << teamWarps
               << " warps in 16x8 mma tiles (M must be a multiple of 16 and N "
                  "of 8 per warp)";
           signalPassFailure();

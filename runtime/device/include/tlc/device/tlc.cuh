@@ -213,6 +213,9 @@ template <class T, int R> struct SView {
 /// The buffer starts on a 1024-byte boundary.
 template <class T, int Rows, int Sw> struct SwzView {
   static constexpr int kChunk = Sw / int(sizeof(T));
+  /// Rows are not evenly strided; 16-byte runs along a row are contiguous,
+  /// which is what vectorised copies check.
+  static constexpr i64 stride[2] = {0, 1};
   T *ptr;
   static __device__ __forceinline__ i64 offset(const i64 (&idx)[2]) {
     i64 byte = (idx[1] / kChunk) * Rows * Sw + idx[0] * Sw +
