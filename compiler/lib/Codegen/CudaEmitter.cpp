@@ -2127,6 +2127,11 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
   for (Operation &op : body) {
     if (isa<RoleOp>(op))
       continue;
+    auto alloc = dyn_cast<AllocOp>(op);
+    if (alloc && alloc.getType().getScope() != MemoryScope::Shared)
+      return op.emitError("code generation: in a kernel with roles, "
+                          "allocate fragments and local buffers inside the "
+                          "role that uses them");
     if (!isHoistable(&op) && !isa<AllocOp, ChannelOp, AnnotateLayoutOp>(op))
       return op.emitError("code generation: in a kernel with roles, this "
                           "operation must be inside a role");

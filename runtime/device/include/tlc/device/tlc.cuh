@@ -779,9 +779,11 @@ __device__ __forceinline__ void tmaLoad(const TensorMap &map, void *dst,
 }
 
 /// Orders this thread's generic-proxy shared-memory writes before later
-/// async-proxy (TMA, wgmma) accesses.
+/// async-proxy (TMA, wgmma) accesses; before sm_90 there is no async proxy.
 __device__ __forceinline__ void fenceProxyAsync() {
+#if __CUDA_ARCH__ >= 900
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
 }
 
 /// Named barrier `Id` (1..15) over the `Threads` threads of one role of a
