@@ -1083,14 +1083,24 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     if (!wgmmaOperandsFit(op))
       return op.emitError()
              << "code generation: a gemm on swizzled shared tiles runs on "
-                "wgmma, which needs both operands swizzled 16-bit tiles and "
-                "an f32 accumulator of 64 rows per warpgroup of the "
+                "wgmma, which needs a swizzled 16-bit B, an A that is a "
+                "swizzled tile or a fragment with the accumulator's row "
+                "layout, and an f32 accumulator of 64 rows per warpgroup of "
+                "the "
              << teamThreads << " threads running it";
     ArrayRef<int64_t> cShape = op.getC().getType().getShape();
     ArrayRef<int64_t> aShape = op.getA().getType().getShape();
     if (op.getClearAccum())
       line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
              << ", 0.f);\n";
+    if (a->kind == Buffer::Fragment) {
+      line() << "tlc::wgmmaRegA<" << cShape[0] << ", " << cShape[1] << ", "
+             << aShape[1] << ", " << (op.getTransposeB() ? "true" : "false")
+             << ", " << b->swizzle << ">(" << a->name << ", " << b->name
+             << ", " << c->name << ", team);\n";
+      line() << "tlc::wgmmaWait<0>();\n";
+      return success();
+    }
     line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
            << (op.getTransposeA() ? aShape[0] : aShape[1]) << ", "
            << (op.getTransposeA() ? "true" : "false") << ", "
@@ -1952,10 +1962,11 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
   mlir::Block &body = launch.getBody().front();
   SmallVector<RoleOp> roles(body.getOps<RoleOp>());
   // Requested swizzles of shared buffers.
+  // (A hint: the sm_80 path keeps shared buffers row-major.)
   WalkResult walk = launch.walk([&](AnnotateLayoutOp op) -> WalkResult {
     auto alloc = op.getBuffer().getDefiningOp<AllocOp>();
     int64_t bytes = op.getSwizzle();
-    if (!bytes)
+    if (!bytes || options.arch != "sm_90a")
       return WalkResult::advance();
     BufferType type = alloc.getType();
     int64_t rowBytes =
@@ -2300,8 +2311,8 @@ bool KernelEmitter::wgmmaOperandsFit(GemmOp gemm) {
   Buffer *a = buffer(gemm.getA()), *b = buffer(gemm.getB()),
          *c = buffer(gemm.getC());
   Type elem = gemm.getA().getType().getElementType();
-  if (!a || !b || !c || a->kind != Buffer::Shared || b->kind != Buffer::Shared ||
-      !a->swizzle || !b->swizzle || !(elem.isBF16() || elem.isF16()) ||
+  if (!a || !b || !c || b->kind != Buffer::Shared || !b->swizzle ||
+      !(elem.isBF16() || elem.isF16()) ||
       gemm.getB().getType().getElementType() != elem ||
       c->kind != Buffer::Fragment || c->elem != "float")
     return false;
@@ -2309,7 +2320,13 @@ bool KernelEmitter::wgmmaOperandsFit(GemmOp gemm) {
   ArrayRef<int64_t> aShape = gemm.getA().getType().getShape();
   int64_t m = cShape[0], n = cShape[1];
   int64_t k = gemm.getTransposeA() ? aShape[0] : aShape[1];
-  return c->warpsN == 1 && c->warpsM * 16 == m && m % 64 == 0 &&
+  // A from shared memory (swizzled), or from registers in the layout of a
+  // wgmma accumulator of the same rows (not transposed).
+  bool aFits = a->kind == Buffer::Shared
+                   ? a->swizzle != 0
+                   : a->kind == Buffer::Fragment && !gemm.getTransposeA() &&
+                         a->warpsN == 1 && a->warpsM == c->warpsM;
+  return aFits && c->warpsN == 1 && c->warpsM * 16 == m && m % 64 == 0 &&
          m / 64 * 128 == teamThreads && n % 16 == 0 && n <= 256 &&
          k % 16 == 0;
 }

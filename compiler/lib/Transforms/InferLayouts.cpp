@@ -13,7 +13,9 @@
 // (warpgroup g owns rows 64g..64g+63), so the Hopper back end can lower the
 // gemm to wgmma without moving data.
 //
-// Fragments allocated in a `tile.role` spread over that role's warps.
+// Fragments allocated in a `tile.role` spread over that role's warps. With
+// `wgmma=true`, a fragment used as a gemm's A operand (M rows, 16 x warps)
+// takes the same split, so wgmma can read it from registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,11 +84,36 @@ struct InferLayoutsPass
         if (auto alloc = dyn_cast_or_null<AllocOp>(def))
           accumulators.try_emplace(alloc, gemm);
       });
+      // With wgmma, a fragment A operand takes the accumulator layout of its
+      // rows: its registers are then exactly wgmma's A registers.
+      DenseMap<Operation *, GemmOp> registerOperands;
+      if (wgmma)
+        launch.walk([&](GemmOp gemm) {
+          auto alloc = gemm.getA().getDefiningOp<AllocOp>();
+          if (alloc && !gemm.getTransposeA() &&
+              alloc.getType().getScope() == MemoryScope::Fragment &&
+              !accumulators.count(alloc))
+            registerOperands.try_emplace(alloc, gemm);
+        });
       launch.walk([&](AllocOp alloc) {
         if (alloc.getType().getScope() != MemoryScope::Fragment)
           return;
         auto it = accumulators.find(alloc);
         if (it == accumulators.end()) {
+          ArrayRef<int64_t> shape = alloc.getType().getShape();
+          int64_t teamWarps = warps;
+          if (auto role = alloc->getParentOfType<RoleOp>())
+            teamWarps = static_cast<int64_t>(role.getWarps());
+          if (registerOperands.count(alloc) && shape[0] == 16 * teamWarps &&
+              shape[0] % 64 == 0 && shape[1] % 16 == 0) {
+            alloc->setAttr(
+                TileDialect::getLayoutAttrName(),
+                b.getDictionaryAttr(
+                    {b.getNamedAttr("kind", b.getStringAttr("mma")),
+                     b.getNamedAttr("warps_m", b.getI64IntegerAttr(teamWarps)),
+                     b.getNamedAttr("warps_n", b.getI64IntegerAttr(1))}));
+            return;
+          }
           alloc->setAttr(TileDialect::getLayoutAttrName(),
                          b.getDictionaryAttr(b.getNamedAttr(
                              "kind", b.getStringAttr("strided"))));

@@ -57,3 +57,23 @@ func.func @wgmma() attributes {tile.kernel} {
   }
   return
 }
+
+// With wgmma=true, a fragment used as a gemm's A operand takes the split of
+// an accumulator of its rows, so wgmma reads it from registers; without the
+// option it keeps the strided layout.
+// RUN: tlc-opt %s -tile-infer-layouts=wgmma=true | FileCheck %s --check-prefix=REGA
+// REGA-LABEL: func.func @register_a
+// REGA: tile.alloc {name = "p", tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}}
+// CHECK-LABEL: func.func @register_a
+// CHECK: tile.alloc {name = "p", tile.layout = {kind = "strided"}}
+func.func @register_a() attributes {tile.kernel} {
+  %c1 = arith.constant 1 : index
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %v = tile.alloc {name = "v"} : !tile.buffer<64x64xbf16, shared>
+    %p = tile.alloc {name = "p"} : !tile.buffer<64x64xbf16, fragment>
+    %o = tile.alloc {name = "o"} : !tile.buffer<64x64xf32, fragment>
+    tile.gemm %p, %v, %o : !tile.buffer<64x64xbf16, fragment>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+  }
+  return
+}

@@ -876,6 +876,42 @@ __device__ __forceinline__ void wgmmaShared(const T *A, const T *B,
   wgmmaCommit();
   wgmmaFenceRegs(acc);
 }
+
+template <class T> __device__ __forceinline__ unsigned packPair(T lo, T hi) {
+  unsigned short a = *reinterpret_cast<unsigned short *>(&lo);
+  unsigned short b = *reinterpret_cast<unsigned short *>(&hi);
+  return unsigned(a) | (unsigned(b) << 16);
+}
+
+/// acc += A * op(B) on the tensor cores with A in registers: `a` is an
+/// M x K fragment in MmaLayout<M, K, M / 16, 1>, whose registers 8k..8k+7
+/// are exactly the four 32-bit registers wgmma wants for the k-th 16-wide
+/// step (rows g and g + 8, columns 2t, 2t + 1 and 2t + 8, 2t + 9 of the
+/// warp's 16 x 16 block). B is in shared memory as TMA wrote it (swizzle
+/// SwB). Issues and commits the K / 16 wgmmas; wait with wgmmaWait.
+template <int M, int N, int K, bool TransB, int SwB, class T>
+__device__ __forceinline__ void wgmmaRegA(const T (&a)[K / 2], const T *B,
+                                          float (&acc)[N / 2],
+                                          const Team &team) {
+  static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
+  constexpr bool kBKMajor = TransB;
+  constexpr unsigned kLeadB = kBKMajor ? 16 : K * SwB;
+  wgmmaFenceRegs(acc);
+  wgmmaFence();
+#pragma unroll
+  for (int k = 0; k < K; k += 16) {
+    unsigned regs[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      regs[j] = packPair(a[k / 2 + 2 * j], a[k / 2 + 2 * j + 1]);
+    const T *b =
+        B + wgmmaOperandOffset<kBKMajor, kBKMajor ? N : K, SwB>(0, k);
+    Wgmma<N, T>::template rs<kBKMajor ? 0 : 1>(
+        acc, regs, wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
+  }
+  wgmmaCommit();
+  wgmmaFenceRegs(acc);
+}
 #endif
 
 } // namespace tlc
