@@ -278,6 +278,10 @@ private:
   LogicalResult planRoles(LaunchOp launch);
   LogicalResult emitRoles(mlir::Block &body);
   LogicalResult emitRoleBody(const RoleInfo &info, int64_t index);
+  /// Opens a block for one use of the next slot of `c`: waits for it and
+  /// names it; returns the slot index and pointer variables.
+  std::pair<std::string, std::string> openSlot(const Channel &c,
+                                               bool producer);
   LogicalResult emitPut(PutOp op);
   LogicalResult emitGet(GetOp op);
   /// Whether `gemm` reads two swizzled shared tiles with an accumulator
@@ -2224,20 +2228,31 @@ static Buffer slotBuffer(StringRef pointer, StringRef elem,
   return b;
 }
 
+std::pair<std::string, std::string>
+KernelEmitter::openSlot(const Channel &c, bool producer) {
+  // A producer waits for the slot to be empty, a consumer for it to be full.
+  // Parity comes from the role's use count; the producer's is flipped so
+  // that its first pass over the fresh ring does not wait.
+  const std::string &counter = producer ? c.putCounter : c.getCounter;
+  std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
+  line() << "{\n";
+  ++indent;
+  line() << "const int " << slot << " = int(" << counter << " % " << c.stages
+         << ");\n";
+  line() << "tlc::mbarrierWait(&" << (producer ? c.empty : c.full) << "["
+         << slot << "], (unsigned(" << counter << " / " << c.stages
+         << ") & 1u)" << (producer ? " ^ 1u" : "") << ");\n";
+  line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
+         << " * " << c.stageElements << ";\n";
+  return {slot, ptr};
+}
+
 LogicalResult KernelEmitter::emitPut(PutOp op) {
   Channel &c = channels[op.getChannel()];
   Buffer *src = buffer(op.getSrc());
   if (!src)
     return op.emitError("code generation: put from an unknown buffer");
-  std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
-  line() << "{\n";
-  ++indent;
-  line() << "const int " << slot << " = int(" << c.putCounter << " % "
-         << c.stages << ");\n";
-  line() << "tlc::mbarrierWait(&" << c.empty << "[" << slot << "], (unsigned("
-         << c.putCounter << " / " << c.stages << ") & 1u) ^ 1u);\n";
-  line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
-         << " * " << c.stageElements << ";\n";
+  auto [slot, ptr] = openSlot(c, /*producer=*/true);
   auto mapIt = putMaps.find(op);
   if (mapIt != putMaps.end()) {
     const TmaCopy &map = mapIt->second;
@@ -2285,15 +2300,7 @@ LogicalResult KernelEmitter::emitPut(PutOp op) {
 
 LogicalResult KernelEmitter::emitGet(GetOp op) {
   Channel &c = channels[op.getChannel()];
-  std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
-  line() << "{\n";
-  ++indent;
-  line() << "const int " << slot << " = int(" << c.getCounter << " % "
-         << c.stages << ");\n";
-  line() << "tlc::mbarrierWait(&" << c.full << "[" << slot << "], unsigned("
-         << c.getCounter << " / " << c.stages << ") & 1u);\n";
-  line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
-         << " * " << c.stageElements << ";\n";
+  auto [slot, ptr] = openSlot(c, /*producer=*/false);
   buffers[op.getSlot()] = slotBuffer(ptr, c.elem, c.shape, c.swizzle);
   names[op.getSlot()] = ptr;
   if (failed(emitBlock(op.getBody().front())))
