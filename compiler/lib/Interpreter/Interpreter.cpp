@@ -438,11 +438,53 @@ LogicalResult Machine::decode() {
   return decodeBlock(func.getBody().front(), top);
 }
 
+/// The order in which the interpreter runs a launch body's ops: roles run
+/// one after another, so a role that puts into a channel runs before the
+/// roles that get from it (the GPU runs them concurrently, and the compiler
+/// places warpgroup roles first, whatever the data flow). Roles on a channel
+/// cycle keep their written order.
+static llvm::SmallVector<Operation *> executionOrder(mlir::Block &block) {
+  llvm::SmallVector<Operation *> order, roles, sorted;
+  for (Operation &op : block) {
+    order.push_back(&op);
+    if (llvm::isa<tile::RoleOp>(op))
+      roles.push_back(&op);
+  }
+  if (roles.size() < 2)
+    return order;
+  auto feeds = [](Operation *from, Operation *to) {
+    bool found = false;
+    from->walk([&](tile::PutOp put) {
+      for (Operation *user : put.getChannel().getUsers())
+        found |= llvm::isa<tile::GetOp>(user) && to->isAncestor(user);
+    });
+    return found;
+  };
+  while (!roles.empty()) {
+    // The first role that no remaining role feeds (or the first, on a cycle).
+    auto next = llvm::find_if(roles, [&](Operation *role) {
+      return llvm::none_of(roles, [&](Operation *other) {
+        return other != role && feeds(other, role);
+      });
+    });
+    if (next == roles.end())
+      next = roles.begin();
+    sorted.push_back(*next);
+    roles.erase(next);
+  }
+  // The roles take the places of the roles, in the sorted order.
+  auto role = sorted.begin();
+  for (Operation *&op : order)
+    if (llvm::isa<tile::RoleOp>(op))
+      op = *role++;
+  return order;
+}
+
 LogicalResult Machine::decodeBlock(mlir::Block &block, Body &body) {
   for (mlir::BlockArgument arg : block.getArguments())
     body.args.push_back(id(arg));
-  for (Operation &op : block)
-    if (failed(decodeOp(op, body)))
+  for (Operation *op : executionOrder(block))
+    if (failed(decodeOp(*op, body)))
       return failure();
   return success();
 }
