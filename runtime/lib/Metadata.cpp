@@ -334,8 +334,8 @@ void MetadataParser::parseTensorMap(const json &m, const std::string &path) {
          join(path, "param"), param, it->rank);
   const json &box = getArray(m, path, "box", it->rank, it->rank);
   for (int d = 0; d < it->rank; ++d)
-    map.box.push_back(uint32_t(
-        getInt(box[d], fmt::format("{}.box[{}]", path, d), 1, 256)));
+    map.box.push_back(
+        uint32_t(getInt(box[d], fmt::format("{}.box[{}]", path, d), 1, 256)));
   map.swizzle = int(getInt(m, path, "swizzle", 0, 128));
   if (map.swizzle != 0 && map.swizzle != 32 && map.swizzle != 64 &&
       map.swizzle != 128)

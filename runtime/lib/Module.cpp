@@ -158,16 +158,16 @@ Expected<Module> Module::load(std::string_view ptxOrCubin,
         d, r, fmt::format("loading kernel '{}' ({})", info->name, info->arch));
     return log[0] ? Status::error(s.code(), s.message() + "\n" + log) : s;
   }
-  if (Status s = prepareFunction(d, m.mod, info->name,
-                                 info->dynamicSharedBytes, m.k.fn);
+  if (Status s = prepareFunction(d, m.mod, info->name, info->dynamicSharedBytes,
+                                 m.k.fn);
       !s.ok())
     return s;
   if (Status s = checkParamLayout(d, m.k.fn, *info, true); !s.ok())
     return s;
   if (info->fallback) {
-    if (Status s = prepareFunction(d, m.mod, info->fallback->name,
-                                   info->fallback->dynamicSharedBytes,
-                                   m.k.fallbackFn);
+    if (Status s =
+            prepareFunction(d, m.mod, info->fallback->name,
+                            info->fallback->dynamicSharedBytes, m.k.fallbackFn);
         !s.ok())
       return s;
     if (Status s = checkParamLayout(d, m.k.fallbackFn, *info, false); !s.ok())
@@ -274,11 +274,10 @@ Status Kernel::encodeTensorMaps(LaunchPlan &plan, Span<const Arg> args) const {
         if (d0)
           strides[d0 - 1] = cuuint64_t(t.strides[d1]) * size;
       }
-      CUtensorMapDataType type = t.dtype == DType::BF16
-                                     ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                 : t.dtype == DType::F16
-                                     ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
-                                     : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+      CUtensorMapDataType type =
+          t.dtype == DType::BF16  ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+          : t.dtype == DType::F16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                  : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
       CUtensorMapSwizzle swizzle =
           map.swizzle == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
           : map.swizzle == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
@@ -286,8 +285,8 @@ Status Kernel::encodeTensorMaps(LaunchPlan &plan, Span<const Arg> args) const {
                               : CU_TENSOR_MAP_SWIZZLE_NONE;
       hit->map = -1;
       if (CUresult r = d.cuTensorMapEncodeTiled(
-              &hit->value, type, cuuint32_t(t.rank), t.data, dims, strides,
-              box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+              &hit->value, type, cuuint32_t(t.rank), t.data, dims, strides, box,
+              elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
               CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE))
         return driverError(

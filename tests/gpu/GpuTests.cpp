@@ -238,15 +238,15 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
     int tmaRuns = 0, fallbackRuns = 0;
     // Ragged in every dimension; 8-element multiples keep TMA's 16-byte
     // strides, the others go through the fallback kernel.
-    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1000, 1000,
-                                                                  1000},
-                           {128, 128, 32},
-                           {200, 328, 136},
-                           {64, 64, 4096},
-                           {8, 8, 8},
-                           {129, 257, 64},
-                           {1, 1, 1},
-                           {300, 200, 100}}) {
+    for (auto [m, n, k] :
+         {std::tuple<int64_t, int64_t, int64_t>{1000, 1000, 1000},
+          {128, 128, 32},
+          {200, 328, 136},
+          {64, 64, 4096},
+          {8, 8, 8},
+          {129, 257, 64},
+          {1, 1, 1},
+          {300, 200, 100}}) {
       // Under compute-sanitizer (TLC_GPU_QUICK=1) only the small shapes.
       if (std::getenv("TLC_GPU_QUICK") && m * n * k > (int64_t(1) << 23)) {
         ++tmaRuns;
@@ -256,7 +256,7 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
       (fallback ? fallbackRuns : tmaRuns)++;
     }
     if (tma) {
-      CHECK(tmaRuns >= 5);     // both paths were exercised
+      CHECK(tmaRuns >= 5); // both paths were exercised
       CHECK(fallbackRuns >= 2);
     }
   }
@@ -369,9 +369,8 @@ TEST_CASE("GEMM throughput", "[gpu][bench]") {
     DeviceTensor c32(HostTensor(rt::DType::F32, {size.m, size.n}));
     DeviceTensor c16(HostTensor(rt::DType::BF16, {size.m, size.n}));
     // bf16 output is what torch.matmul (the anchor) produces.
-    for (const char *variant :
-         {"gemm_bf16_bf16", "gemm_bf16_bf16_nows", "gemm_bf16_bf16_notma",
-          "gemm_bf16_f32"}) {
+    for (const char *variant : {"gemm_bf16_bf16", "gemm_bf16_bf16_nows",
+                                "gemm_bf16_bf16_notma", "gemm_bf16_f32"}) {
       if (onlyVariant && std::string(variant) != onlyVariant)
         continue;
       rt::Kernel &gemm = loadKernel(variant, "gemm");
@@ -379,13 +378,14 @@ TEST_CASE("GEMM throughput", "[gpu][bench]") {
       rt::Arg args[] = {da.arg(), db.arg(), (bf16Out ? c16 : c32).arg()};
       double ms = medianMs(
           [&] {
-            REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
+            REQUIRE(
+                gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
           },
           size.m * size.n * size.k >= (int64_t(1) << 39) ? 10 : 20);
       std::printf("BENCH gemm %s bf16->%s %lldx%lldx%lld: %.3f ms, %.1f "
                   "TFLOP/s\n",
-                  variant, bf16Out ? "bf16" : "f32", (long long)size.m, (long long)size.n,
-                  (long long)size.k, ms,
+                  variant, bf16Out ? "bf16" : "f32", (long long)size.m,
+                  (long long)size.n, (long long)size.k, ms,
                   2.0 * size.m * size.n * size.k / (ms * 1e-3) / 1e12);
     }
   }
@@ -455,7 +455,9 @@ TEST_CASE("roles and channels: per-tile time against one warpgroup",
     rt::Kernel &k = loadKernel("ws_chain", kernel);
     rt::Arg args[] = {dx.arg(), dw.arg(), dw.arg(), dw.arg(), dy.arg()};
     double ms = medianMs(
-        [&] { REQUIRE(k.launch(nullptr, rt::Span<const rt::Arg>(args, 5)).ok()); },
+        [&] {
+          REQUIRE(k.launch(nullptr, rt::Span<const rt::Arg>(args, 5)).ok());
+        },
         20);
     std::printf("BENCH %s T=%lld D=64: %.3f ms, %.3f us per tile per block "
                 "(%lld tiles a block)\n",
@@ -468,9 +470,8 @@ TEST_CASE("two chained GEMMs, the second with A in registers, match the CPU",
           "[gpu][gemm][rs]") {
   const int64_t d = 64;
   const float scale = 0.125f;
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{64, 64},
-                      {200, 130},
-                      {1000, 1000}}) {
+  for (auto [m, n] :
+       {std::pair<int64_t, int64_t>{64, 64}, {200, 130}, {1000, 1000}}) {
     INFO("M=" << m << " N=" << n);
     HostTensor q(rt::DType::BF16, {m, d}), k(rt::DType::BF16, {n, d}),
         v(rt::DType::BF16, {n, d});

@@ -212,10 +212,13 @@ private:
                              StringRef stage);
   /// Emits the ops of `loop`'s body that `roots` depend on, with the loop
   /// variable named `iv`.
-  LogicalResult emitLoopSlice(scf::ForOp loop, ValueRange roots,
-                              StringRef iv);
+  LogicalResult emitLoopSlice(scf::ForOp loop, ValueRange roots, StringRef iv);
   /// Elements of one ring slot of shared buffer `alloc`.
   int64_t stageElements(Value alloc);
+  /// Emits `body` with slot `it % stages` of each ring standing in for the
+  /// ring's buffer.
+  LogicalResult emitWithRingSlots(mlir::Block &body, ArrayRef<Value> rings,
+                                  StringRef it, int64_t stages);
 
   // Hopper (sm_90a): one top-level Pipelined loop whose copies all go
   // through TMA into swizzled rings that only wgmma gemms read. With warp
@@ -224,13 +227,13 @@ private:
   struct TmaCopy {
     mutable CopyOp copy; // (MLIR op handles are not const-correct)
     mutable ViewOp view;
-    unsigned param = 0;         // argument number of the global tensor
-    SmallVector<int64_t> box;   // per tensor dimension, outermost first
+    unsigned param = 0;       // argument number of the global tensor
+    SmallVector<int64_t> box; // per tensor dimension, outermost first
     int64_t rows = 0, inner = 0;
-    int64_t swizzle = 0;        // bytes: 32, 64 or 128
-    int64_t chunk = 0;          // elements per swizzled chunk of a row
-    int64_t bytes = 0;          // per ring slot
-    std::string map;            // the tensor-map parameter
+    int64_t swizzle = 0; // bytes: 32, 64 or 128
+    int64_t chunk = 0;   // elements per swizzled chunk of a row
+    int64_t bytes = 0;   // per ring slot
+    std::string map;     // the tensor-map parameter
   };
   struct TmaPipeline {
     scf::ForOp loop;
@@ -259,29 +262,36 @@ private:
   struct RoleInfo {
     mutable RoleOp role; // (MLIR op handles are not const-correct)
     int64_t firstWarp = 0, warps = 0;
-    int64_t regs = 0;          // setmaxnreg budget, 0 for none
+    int64_t regs = 0; // setmaxnreg budget, 0 for none
   };
   struct Channel {
     std::string slots, full, empty; // ring base and barrier arrays
     std::string elem;
     SmallVector<int64_t> shape;
     int64_t stages = 1, stageElements = 0, swizzle = 0;
-    bool tmaPut = false;        // puts load with TMA: 1 arrival + tx bytes
+    bool tmaPut = false; // puts load with TMA: 1 arrival + tx bytes
     int64_t fullArrivals = 0, emptyArrivals = 0;
     std::string putCounter, getCounter;
     RoleOp putter, getter;
   };
   SmallVector<RoleInfo> roleInfos;
   llvm::MapVector<Value, Channel> channels;
-  llvm::MapVector<Operation *, TmaCopy> putMaps; // TMA puts
+  llvm::MapVector<Operation *, TmaCopy> putMaps;   // TMA puts
   DenseMap<Operation *, int64_t> annotatedSwizzle; // shared alloc -> bytes
+  /// The swizzle (bytes) of a shared alloc: its TMA ring's, or the one
+  /// annotate_layout asked for; 0 when it is row-major.
+  int64_t sharedSwizzle(Operation *alloc) const {
+    if (tma)
+      if (int64_t ring = tma->swizzleOf.lookup(alloc))
+        return ring;
+    return annotatedSwizzle.lookup(alloc);
+  }
   LogicalResult planRoles(LaunchOp launch);
   LogicalResult emitRoles(mlir::Block &body);
   LogicalResult emitRoleBody(const RoleInfo &info, int64_t index);
   /// Opens a block for one use of the next slot of `c`: waits for it and
   /// names it; returns the slot index and pointer variables.
-  std::pair<std::string, std::string> openSlot(const Channel &c,
-                                               bool producer);
+  std::pair<std::string, std::string> openSlot(const Channel &c, bool producer);
   LogicalResult emitPut(PutOp op);
   LogicalResult emitGet(GetOp op);
   /// Whether `gemm` reads two swizzled shared tiles with an accumulator
@@ -303,8 +313,11 @@ private:
   LogicalResult emitTmaProducer(mlir::Block &block);
   LogicalResult emitTmaLoop();
   LogicalResult emitTmaIssueAll(StringRef iv, StringRef slot);
-  LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv,
-                             StringRef stage, StringRef bar);
+  LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv, StringRef stage,
+                             StringRef bar);
+  /// The TMA loads of one box (one per swizzled chunk) into `dst`,
+  /// completing on `bar`.
+  void emitTmaLoads(const TmaCopy &copy, StringRef dst, StringRef bar);
   LogicalResult emitTmaConsumerIteration(StringRef it);
 
   // Inside a tile.parallel: the layout being iterated, the register index,
@@ -377,8 +390,7 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
       param["dtype"] = dtypeName(type.getElementType());
       param["rank"] = type.getRank();
       param["dims"] = std::move(dimNames);
-      param["alignment"] = std::max<int64_t>(
-          1, type.getElementType().getIntOrFloatBitWidth() / 8);
+      param["alignment"] = elementBytes(type.getElementType());
     } else {
       os << cType(arg.getType()) << " " << argName;
       param["kind"] = "scalar";
@@ -450,13 +462,11 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     if (type.getScope() != MemoryScope::Shared)
       return WalkResult::advance();
     int64_t bytes =
-        numElements(type.getShape()) *
-        std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+        numElements(type.getShape()) * elementBytes(type.getElementType());
     // Swizzled tiles (TMA rings, annotated buffers) must start on the
     // swizzle pattern (1024 bytes).
-    int64_t swizzle = annotatedSwizzle.lookup(alloc);
-    int64_t align =
-        (tma && tma->swizzleOf.count(alloc)) || swizzle ? 1024 : 128;
+    int64_t swizzle = sharedSwizzle(alloc);
+    int64_t align = swizzle ? 1024 : 128;
     bytes = llvm::alignTo(bytes, align) * stagesOf.lookup_or(alloc, 1);
     sharedTop = llvm::alignTo(sharedTop, align);
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
@@ -478,10 +488,10 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     sharedTop = llvm::alignTo(sharedTop, 1024);
     line() << c.elem << " *const " << c.slots << " = reinterpret_cast<"
            << c.elem << " *>(tlc_smem + " << sharedTop << ");\n";
-    sharedTop += c.stages * c.stageElements *
-                 elementBytes(cast<ChannelType>(value.getType())
-                                  .getSlotType()
-                                  .getElementType());
+    sharedTop +=
+        c.stages * c.stageElements *
+        elementBytes(
+            cast<ChannelType>(value.getType()).getSlotType().getElementType());
     line() << "tlc::Mbarrier *const " << c.full
            << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + " << sharedTop
            << ");\n";
@@ -866,9 +876,9 @@ LogicalResult KernelEmitter::emitScalarLoad(LoadOp op) {
   }
   case Buffer::Shared:
     if (b->swizzle) {
-      line() << "const " << t << " " << n << " = "
-             << accessorFor(*b, 2) << ".load({" << name(op.getIndices()[0])
-             << ", " << name(op.getIndices()[1]) << "});\n";
+      line() << "const " << t << " " << n << " = " << accessorFor(*b, 2)
+             << ".load({" << name(op.getIndices()[0]) << ", "
+             << name(op.getIndices()[1]) << "});\n";
       return success();
     }
     [[fallthrough]];
@@ -1017,8 +1027,8 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
            << accessorFor(*src, rank) << ".load(idx))); }\n";
   } else {
     line() << "tlc::copyBlock<" << s << ", " << dst->elem << ">("
-           << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank)
-           << ", " << "team);\n";
+           << accessorFor(*src, rank) << ", " << accessorFor(*dst, rank) << ", "
+           << "team);\n";
   }
   // Generic writes that wgmma or TMA read next: order them for the async
   // proxy before the barrier.
@@ -1062,26 +1072,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !b || !c)
     return op.emitError("code generation: gemm of an unknown buffer");
   Type elem = op.getA().getType().getElementType();
-  if (wgmmaGemms.contains(op)) {
-    // Operands are TMA ring slots (synchronised by the ring's mbarriers).
-    ArrayRef<int64_t> cShape = op.getC().getType().getShape();
-    ArrayRef<int64_t> aShape = op.getA().getType().getShape();
-    int64_t k = op.getTransposeA() ? aShape[0] : aShape[1];
-    auto swizzle = [&](Value v) {
-      return tma->swizzleOf.lookup(v.getDefiningOp());
-    };
-    if (op.getClearAccum())
-      line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
-             << ", 0.f);\n";
-    line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
-           << k << ", " << (op.getTransposeA() ? "true" : "false") << ", "
-           << (op.getTransposeB() ? "true" : "false") << ", "
-           << swizzle(op.getA()) << ", " << swizzle(op.getB()) << ">("
-           << a->name << ", " << b->name << ", " << c->name << ", team);\n";
-    if (!tma->waitDepth)
-      line() << "tlc::wgmmaWait<0>();\n";
-    return success();
-  }
+  // Swizzled operands (TMA ring slots, channel slots, annotated tiles) are
+  // what wgmma reads. A TMA pipeline may leave the gemm in flight; the ring's
+  // mbarriers order everything else.
   if ((a->kind == Buffer::Shared && a->swizzle) ||
       (b->kind == Buffer::Shared && b->swizzle)) {
     if (!wgmmaOperandsFit(op))
@@ -1100,18 +1093,20 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     if (a->kind == Buffer::Fragment) {
       line() << "tlc::wgmmaRegA<" << cShape[0] << ", " << cShape[1] << ", "
              << aShape[1] << ", " << (op.getTransposeB() ? "true" : "false")
-             << ", " << b->swizzle << ">(" << a->name << ", " << b->name
-             << ", " << c->name << ", team);\n";
+             << ", " << b->swizzle << ">(" << a->name << ", " << b->name << ", "
+             << c->name << ", team);\n";
       line() << "tlc::wgmmaWait<0>();\n";
       return success();
     }
+    bool inFlight = wgmmaGemms.contains(op) && tma->waitDepth;
     line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
            << (op.getTransposeA() ? aShape[0] : aShape[1]) << ", "
            << (op.getTransposeA() ? "true" : "false") << ", "
            << (op.getTransposeB() ? "true" : "false") << ", " << a->swizzle
            << ", " << b->swizzle << ">(" << a->name << ", " << b->name << ", "
            << c->name << ", team);\n";
-    line() << "tlc::wgmmaWait<0>();\n";
+    if (!inFlight)
+      line() << "tlc::wgmmaWait<0>();\n";
     return success();
   }
   // bf16/f16 go to the tensor cores (mma.sync, which fixes C's layout);
@@ -1135,10 +1130,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   barrier();
   if (a->kind == Buffer::Fragment) {
     // Register A: stage it row-major in scratch.
-    aPtr = scratch(0,
-                   numElements(aShape) *
-                       std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8),
-                   a->elem);
+    aPtr = scratch(0, numElements(aShape) * elementBytes(elem), a->elem);
     line() << "tlc::spill<" << a->layout << ">(" << a->name << ", " << aPtr
            << ", team);\n";
     barrier();
@@ -1208,7 +1200,8 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
   barrier();
   line() << "tlc::reduceScratch<" << opName << ", " << outer << ", " << len
          << ", " << inner << ", " << (accumulate ? "true" : "false") << ">("
-         << srcScratch << ", " << dstScratch << ", " << "team);\n";
+         << srcScratch << ", " << dstScratch << ", "
+         << "team);\n";
   barrier();
   if (dst->kind == Buffer::Fragment) {
     line() << "tlc::reload<" << dst->layout << ">(" << dst->name << ", "
@@ -1242,12 +1235,12 @@ LogicalResult KernelEmitter::emitCumsum(CumsumOp op) {
            << ", team);\n";
   else
     line() << "for (tlc::i64 e = team.tid; e < " << numElements(shape)
-           << "; e += team.size) " << tmp << "[e] = tlc::cvt<float>("
-           << b->name << "[e]);\n";
+           << "; e += team.size) " << tmp << "[e] = tlc::cvt<float>(" << b->name
+           << "[e]);\n";
   barrier();
   line() << "tlc::cumsumScratch<" << outer << ", " << len << ", " << inner
-         << ", " << (op.getReverse() ? "true" : "false") << ">(" << tmp
-         << ", " << "team);\n";
+         << ", " << (op.getReverse() ? "true" : "false") << ">(" << tmp << ", "
+         << "team);\n";
   barrier();
   if (b->kind == Buffer::Fragment)
     line() << "tlc::reload<" << b->layout << ">(" << b->name << ", " << tmp
@@ -1282,7 +1275,8 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   }
   barrier();
   line() << "tlc::atomicAddBlock<" << s << ">(" << source << ", "
-         << accessorFor(*dst, shape.size()) << ", " << "team);\n";
+         << accessorFor(*dst, shape.size()) << ", "
+         << "team);\n";
   barrier();
   return success();
 }
@@ -1412,12 +1406,28 @@ void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
   });
 }
 
+LogicalResult KernelEmitter::emitWithRingSlots(mlir::Block &body,
+                                               ArrayRef<Value> rings,
+                                               StringRef it, int64_t stages) {
+  SmallVector<std::pair<Value, std::string>> saved;
+  for (Value ring : rings) {
+    Buffer &b = buffers[ring];
+    std::string cur = fresh(b.name + "_cur");
+    line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
+           << " % " << stages << ") * " << stageElements(ring) << ";\n";
+    saved.push_back({ring, b.name});
+    b.name = cur;
+  }
+  LogicalResult result = emitBlock(body);
+  for (auto &[ring, original] : saved)
+    buffers[ring].name = original;
+  return result;
+}
+
 int64_t KernelEmitter::stageElements(Value alloc) {
   BufferType type = cast<BufferType>(alloc.getType());
-  int64_t width =
-      std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
-  int64_t align =
-      tma && tma->swizzleOf.count(alloc.getDefiningOp()) ? 1024 : 128;
+  int64_t width = elementBytes(type.getElementType());
+  int64_t align = sharedSwizzle(alloc.getDefiningOp()) ? 1024 : 128;
   return llvm::alignTo(numElements(type.getShape()) * width, align) / width;
 }
 
@@ -1457,7 +1467,8 @@ LogicalResult KernelEmitter::emitPrefetch(scf::ForOp loop, CopyOp copy,
          << ", tlc::SView<" << dst.elem << ", " << shape.size() << ">{"
          << dst.name << " + (" << stage << ") * "
          << stageElements(copy.getDst()) << ", {"
-         << joinInts(rowMajorStrides(shape)) << "}}, " << "team);\n";
+         << joinInts(rowMajorStrides(shape)) << "}}, "
+         << "team);\n";
   return success();
 }
 
@@ -1506,20 +1517,10 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
   line() << "tlc::cpAsyncCommit();\n";
   line() << "tlc::cpAsyncWait<" << stages - 1 << ">();\n";
   barrier();
-  // This iteration's ring slots stand in for the buffers.
-  SmallVector<std::pair<Value, std::string>> saved;
-  for (CopyOp copy : loop.copies) {
-    Value dst = copy.getDst();
-    Buffer &b = buffers[dst];
-    std::string cur = fresh(b.name + "_cur");
-    line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
-           << " % " << stages << ") * " << stageElements(dst) << ";\n";
-    saved.push_back({dst, b.name});
-    b.name = cur;
-  }
-  LogicalResult result = emitBlock(*op.getBody());
-  for (auto &[dst, original] : saved)
-    buffers[dst].name = original;
+  SmallVector<Value> rings;
+  for (CopyOp copy : loop.copies)
+    rings.push_back(copy.getDst());
+  LogicalResult result = emitWithRingSlots(*op.getBody(), rings, it, stages);
   barrier();
   --indent;
   line() << "}\n";
@@ -1529,6 +1530,24 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
 //===----------------------------------------------------------------------===//
 // Hopper pipelines: TMA rings, mbarriers, wgmma, warp specialisation
 //===----------------------------------------------------------------------===//
+
+/// Registers per thread a block of `threads` threads starts with under
+/// __launch_bounds__(threads, 1): what setmaxnreg budgets are measured
+/// against.
+static int64_t launchRegisterCap(int64_t threads) {
+  return std::min<int64_t>(255, 65536 / threads) / 8 * 8;
+}
+
+/// The swizzle (bytes) TMA and wgmma use for a 2-D 16-bit tile, or 0.
+static int64_t tileSwizzle(BufferType type) {
+  Type elem = type.getElementType();
+  if (type.getRank() != 2 || !(elem.isBF16() || elem.isF16()))
+    return 0;
+  int64_t rowBytes = type.getShape()[1] * 2;
+  if (rowBytes == 32 || rowBytes == 64 || rowBytes % 128 == 0)
+    return std::min<int64_t>(rowBytes, 128);
+  return 0;
+}
 
 /// Scalar code the producer role may need: integer arithmetic and tensor
 /// dimensions over block indices, parameters and constants.
@@ -1567,12 +1586,8 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile) {
   t.rows = tile.getShape()[0];
   t.inner = tile.getShape()[1];
   int64_t width = elementBytes(elem);
-  int64_t rowBytes = t.inner * width;
-  if (t.rows > 256)
-    return std::nullopt;
-  if (rowBytes == 32 || rowBytes == 64 || rowBytes == 128 || rowBytes % 128 == 0)
-    t.swizzle = std::min<int64_t>(rowBytes, 128);
-  else
+  t.swizzle = tileSwizzle(tile);
+  if (t.rows > 256 || !t.swizzle)
     return std::nullopt;
   t.chunk = t.swizzle / width;
   t.bytes = t.rows * t.inner * width;
@@ -1643,8 +1658,8 @@ void KernelEmitter::planTma(LaunchOp launch) {
     plan.consumerThreads = blockThreads;
     bool fits = true;
     for (CopyOp copy : loop.copies) {
-      std::optional<TmaCopy> t =
-          planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), copy.getDst().getType());
+      std::optional<TmaCopy> t = planTmaCopy(
+          copy.getSrc().getDefiningOp<ViewOp>(), copy.getDst().getType());
       if (t)
         t->copy = copy;
       if (!t) {
@@ -1692,10 +1707,9 @@ void KernelEmitter::planTma(LaunchOp launch) {
       // setmaxnreg: the producer keeps 40 registers, the consumers share the
       // rest, when that is more than the launch bound already gives them.
       int64_t total = blockThreads + plan.producerThreads;
-      int64_t cap = std::min<int64_t>(255, 65536 / total) / 8 * 8;
-      int64_t share =
-          std::min<int64_t>(240, (65536 - 40 * plan.producerThreads) /
-                                     blockThreads / 8 * 8);
+      int64_t cap = launchRegisterCap(total);
+      int64_t share = std::min<int64_t>(
+          240, (65536 - 40 * plan.producerThreads) / blockThreads / 8 * 8);
       if (share > cap) {
         plan.producerRegs = 40;
         plan.consumerRegs = share;
@@ -1712,7 +1726,15 @@ LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
                                           StringRef stage, StringRef bar) {
   if (failed(emitLoopSlice(tma->loop, copy.view.getOffsets(), iv)))
     return failure();
-  const Buffer &dst = buffers[copy.copy.getDst()];
+  emitTmaLoads(copy,
+               buffers[copy.copy.getDst()].name + " + (" + stage.str() +
+                   ") * " + std::to_string(stageElements(copy.copy.getDst())),
+               bar);
+  return success();
+}
+
+void KernelEmitter::emitTmaLoads(const TmaCopy &copy, StringRef dst,
+                                 StringRef bar) {
   OperandRange offsets = copy.view.getOffsets();
   int64_t rank = offsets.size();
   for (int64_t c = 0; c < copy.inner / copy.chunk; ++c) {
@@ -1722,31 +1744,18 @@ LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
       if (d == rank - 1 && c)
         coords += " + " + std::to_string(c * copy.chunk);
     }
-    line() << "tlc::tmaLoad<" << rank << ">(" << copy.map << ", " << dst.name
-           << " + (" << stage << ") * " << stageElements(copy.copy.getDst())
+    line() << "tlc::tmaLoad<" << rank << ">(" << copy.map << ", " << dst
            << " + " << c * copy.rows * copy.chunk << ", " << bar << ", {"
            << coords << "});\n";
   }
-  return success();
 }
 
-/// One consumer iteration of the TMA loop (after its data has arrived): the
-/// body with the ring slots of iteration `it` standing in for the buffers.
+/// One consumer iteration of the TMA loop (after its data has arrived).
 LogicalResult KernelEmitter::emitTmaConsumerIteration(StringRef it) {
-  SmallVector<std::pair<Value, std::string>> saved;
-  for (const TmaCopy &copy : tma->copies) {
-    Value dst = copy.copy.getDst();
-    Buffer &b = buffers[dst];
-    std::string cur = fresh(b.name + "_cur");
-    line() << b.elem << " *const " << cur << " = " << b.name << " + (" << it
-           << " % " << tma->stages << ") * " << stageElements(dst) << ";\n";
-    saved.push_back({dst, b.name});
-    b.name = cur;
-  }
-  LogicalResult result = emitBlock(*tma->loop.getBody());
-  for (auto &[dst, original] : saved)
-    buffers[dst].name = original;
-  return result;
+  SmallVector<Value> rings;
+  for (const TmaCopy &copy : tma->copies)
+    rings.push_back(copy.copy.getDst());
+  return emitWithRingSlots(*tma->loop.getBody(), rings, it, tma->stages);
 }
 
 LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
@@ -1832,8 +1841,8 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
                outer && outer->isProperAncestor(p.loop)) {
       std::string iv = bind(outer.getInductionVar(), "t");
       line() << "for (tlc::i64 " << iv << " = " << name(outer.getLowerBound())
-             << "; " << iv << " < " << name(outer.getUpperBound()) << "; "
-             << iv << " += " << name(outer.getStep()) << ") {\n";
+             << "; " << iv << " < " << name(outer.getUpperBound()) << "; " << iv
+             << " += " << name(outer.getStep()) << ") {\n";
       ++indent;
       if (failed(emitTmaProducer(*outer.getBody())))
         return failure();
@@ -1868,9 +1877,8 @@ LogicalResult KernelEmitter::emitTmaLoop() {
               step = name(loop.getStep());
   std::string iv = bind(loop.getInductionVar(), "t");
   auto header = [&] {
-    line() << "for (tlc::i64 " << iv << " = " << lb << "; " << iv << " < "
-           << ub << "; " << iv << " += " << step << ", ++" << p.counter
-           << ") {\n";
+    line() << "for (tlc::i64 " << iv << " = " << lb << "; " << iv << " < " << ub
+           << "; " << iv << " += " << step << ", ++" << p.counter << ") {\n";
   };
   auto waitFull = [&] {
     line() << "tlc::mbarrierWait(&" << p.full << "[" << p.counter << " % "
@@ -1951,17 +1959,6 @@ LogicalResult KernelEmitter::emitTmaLoop() {
 // Explicit warp specialisation: roles and typed channels
 //===----------------------------------------------------------------------===//
 
-/// The swizzle (bytes) TMA and wgmma use for a 2-D 16-bit tile, or 0.
-static int64_t tileSwizzle(BufferType type) {
-  Type elem = type.getElementType();
-  if (type.getRank() != 2 || !(elem.isBF16() || elem.isF16()))
-    return 0;
-  int64_t rowBytes = type.getShape()[1] * 2;
-  if (rowBytes == 32 || rowBytes == 64 || rowBytes % 128 == 0)
-    return std::min<int64_t>(rowBytes, 128);
-  return 0;
-}
-
 LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
   mlir::Block &body = launch.getBody().front();
   SmallVector<RoleOp> roles(body.getOps<RoleOp>());
@@ -2028,7 +2025,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
                                "named barrier each)");
   // setmaxnreg works per warpgroup: roles sharing one must agree, and the
   // budgets must fit the register file.
-  int64_t cap = std::min<int64_t>(255, 65536 / (blockWarps * 32)) / 8 * 8;
+  int64_t cap = launchRegisterCap(blockWarps * 32);
   int64_t total = 0;
   for (int64_t wg = 0; wg < blockWarps / 4 + (blockWarps % 4 != 0); ++wg) {
     const RoleInfo *first = nullptr;
@@ -2075,13 +2072,14 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
         c.putter = role;
         auto view = put.getSrc().getDefiningOp<ViewOp>();
         std::optional<TmaCopy> t;
-        if (options.tma && cast<BufferType>(put.getSrc().getType())
-                                   .getScope() == MemoryScope::Global)
+        if (options.tma &&
+            cast<BufferType>(put.getSrc().getType()).getScope() ==
+                MemoryScope::Global)
           t = planTmaCopy(view, slot);
         if (t) {
-          t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
-                   std::to_string(putMaps.size() +
-                                  (tma ? tma->copies.size() : 0));
+          t->map =
+              names.lookup(func.getArgument(t->param)) + "_tma" +
+              std::to_string(putMaps.size() + (tma ? tma->copies.size() : 0));
           c.swizzle = t->swizzle;
           putMaps.insert({put, std::move(*t)});
         }
@@ -2112,9 +2110,8 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
     c.fullArrivals = c.tmaPut ? 1 : threadsOf(c.putter);
     c.emptyArrivals = threadsOf(c.getter);
     c.stageElements =
-        llvm::alignTo(numElements(c.shape) *
-                          elementBytes(slot.getElementType()),
-                      1024) /
+        llvm::alignTo(
+            numElements(c.shape) * elementBytes(slot.getElementType()), 1024) /
         elementBytes(slot.getElementType());
     swizzled = true;
     channels[op] = std::move(c);
@@ -2131,8 +2128,8 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
     line() << "for (int s = 0; s < " << c.stages << "; ++s) {\n";
     line() << "  tlc::mbarrierInit(&" << c.full << "[s], " << c.fullArrivals
            << ");\n";
-    line() << "  tlc::mbarrierInit(&" << c.empty << "[s], "
-           << c.emptyArrivals << ");\n";
+    line() << "  tlc::mbarrierInit(&" << c.empty << "[s], " << c.emptyArrivals
+           << ");\n";
     line() << "}\n";
   }
   line() << "tlc::fenceBarrierInit();\n";
@@ -2155,8 +2152,7 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
   }
   // One branch per warpgroup (or run of whole warpgroups), so that
   // setmaxnreg sees each warpgroup take a single path.
-  int64_t cap =
-      std::min<int64_t>(255, 65536 / threads) / 8 * 8;
+  int64_t cap = launchRegisterCap(threads);
   bool firstGroup = true;
   for (size_t i = 0; i < roleInfos.size();) {
     size_t j = i + 1;
@@ -2191,8 +2187,7 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
   return success();
 }
 
-LogicalResult KernelEmitter::emitRoleBody(const RoleInfo &info,
-                                          int64_t index) {
+LogicalResult KernelEmitter::emitRoleBody(const RoleInfo &info, int64_t index) {
   lineDirective(info.role.getLoc());
   line() << "{ // role '" << info.role.getName() << "'\n";
   ++indent;
@@ -2228,8 +2223,8 @@ static Buffer slotBuffer(StringRef pointer, StringRef elem,
   return b;
 }
 
-std::pair<std::string, std::string>
-KernelEmitter::openSlot(const Channel &c, bool producer) {
+std::pair<std::string, std::string> KernelEmitter::openSlot(const Channel &c,
+                                                            bool producer) {
   // A producer waits for the slot to be empty, a consumer for it to be full.
   // Parity comes from the role's use count; the producer's is flipped so
   // that its first pass over the fresh ring does not wait.
@@ -2240,8 +2235,8 @@ KernelEmitter::openSlot(const Channel &c, bool producer) {
   line() << "const int " << slot << " = int(" << counter << " % " << c.stages
          << ");\n";
   line() << "tlc::mbarrierWait(&" << (producer ? c.empty : c.full) << "["
-         << slot << "], (unsigned(" << counter << " / " << c.stages
-         << ") & 1u)" << (producer ? " ^ 1u" : "") << ");\n";
+         << slot << "], (unsigned(" << counter << " / " << c.stages << ") & 1u)"
+         << (producer ? " ^ 1u" : "") << ");\n";
   line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
          << " * " << c.stageElements << ";\n";
   return {slot, ptr};
@@ -2256,24 +2251,11 @@ LogicalResult KernelEmitter::emitPut(PutOp op) {
   auto mapIt = putMaps.find(op);
   if (mapIt != putMaps.end()) {
     const TmaCopy &map = mapIt->second;
-    OperandRange offsets = map.view.getOffsets();
-    int64_t rank = offsets.size();
     line() << "if (team.tid == 0) {\n";
     ++indent;
-    line() << "tlc::mbarrierArriveExpectTx(&" << c.full << "[" << slot
-           << "], " << map.bytes << ");\n";
-    for (int64_t chunk = 0; chunk < map.inner / map.chunk; ++chunk) {
-      std::string coords;
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        coords +=
-            (d == rank - 1 ? "" : ", ") + ("int(" + name(offsets[d]) + ")");
-        if (d == rank - 1 && chunk)
-          coords += " + " + std::to_string(chunk * map.chunk);
-      }
-      line() << "tlc::tmaLoad<" << rank << ">(" << map.map << ", " << ptr
-             << " + " << chunk * map.rows * map.chunk << ", &" << c.full
-             << "[" << slot << "], {" << coords << "});\n";
-    }
+    line() << "tlc::mbarrierArriveExpectTx(&" << c.full << "[" << slot << "], "
+           << map.bytes << ");\n";
+    emitTmaLoads(map, ptr, "&" + c.full + "[" + slot + "]");
     --indent;
     line() << "}\n";
   } else {
@@ -2334,8 +2316,7 @@ bool KernelEmitter::wgmmaOperandsFit(GemmOp gemm) {
                    : a->kind == Buffer::Fragment && !gemm.getTransposeA() &&
                          a->warpsN == 1 && a->warpsM == c->warpsM;
   return aFits && c->warpsN == 1 && c->warpsM * 16 == m && m % 64 == 0 &&
-         m / 64 * 128 == teamThreads && n % 16 == 0 && n <= 256 &&
-         k % 16 == 0;
+         m / 64 * 128 == teamThreads && n % 16 == 0 && n <= 256 && k % 16 == 0;
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
@@ -2472,13 +2453,13 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     meta["roles"] = std::move(roles);
   }
   if (tma) {
-    meta["pipeline"] = llvm::json::Object{
-        {"kind", "tma"},
-        {"stages", tma->stages},
-        {"warp_specialized", tma->producerThreads > 0},
-        {"wgmma_wait_depth", tma->waitDepth},
-        {"consumer_registers", tma->consumerRegs},
-        {"producer_registers", tma->producerRegs}};
+    meta["pipeline"] =
+        llvm::json::Object{{"kind", "tma"},
+                           {"stages", tma->stages},
+                           {"warp_specialized", tma->producerThreads > 0},
+                           {"wgmma_wait_depth", tma->waitDepth},
+                           {"consumer_registers", tma->consumerRegs},
+                           {"producer_registers", tma->producerRegs}};
   }
   meta["cluster"] = llvm::json::Array{1, 1, 1};
   meta["params"] = std::move(params);

@@ -153,8 +153,7 @@ std::unique_ptr<Pass> tlc::createInferLayoutsPass(bool preferWgmma) {
 }
 
 void tlc::registerPasses() {
-  PassRegistration<InferLayoutsPass>([] {
-    return std::make_unique<InferLayoutsPass>();
-  });
+  PassRegistration<InferLayoutsPass>(
+      [] { return std::make_unique<InferLayoutsPass>(); });
   registerPass([] { return createCheckChannelsPass(); });
 }
