@@ -229,6 +229,7 @@ TEST_CASE("GEMM matches a float64 reference", "[gpu][gemm]") {
       {"gemm_bf16_f32_s4"},
       {"gemm_bf16_f32_1wg"},
       {"gemm_f32_f32", "gemm", D::F32},
+      {"gemm_tile", "gemm_tile", D::BF16, D::BF16, false, false, 4e-3},
       {"gemm_transposed", "gemm_nt", D::BF16, D::F32, false, true},
       {"gemm_transposed", "gemm_tn", D::BF16, D::F32, true, false},
   };
@@ -419,29 +420,83 @@ std::vector<double> chainReference(const HostTensor &x,
   return cur;
 }
 
+/// Y = H1 + bf16(bf16(H1) W2) W3 with H1 = X W1: what ws_cycle computes.
+std::vector<double> cycleReference(const HostTensor &x,
+                                   const HostTensor *const (&w)[3], int64_t t,
+                                   int64_t d) {
+  auto matmul = [&](const std::vector<double> &a, const HostTensor &b) {
+    std::vector<double> c(t * d, 0.0);
+    for (int64_t r = 0; r < t; ++r)
+      for (int64_t k = 0; k < d; ++k)
+        for (int64_t j = 0; j < d; ++j)
+          c[r * d + j] += a[r * d + k] * b.get(k * d + j);
+    return c;
+  };
+  auto bf16 = [](std::vector<double> v) {
+    for (double &e : v)
+      e = fromBF16(toBF16(static_cast<float>(e)));
+    return v;
+  };
+  std::vector<double> xs(t * d);
+  for (int64_t i = 0; i < t * d; ++i)
+    xs[i] = x.get(i);
+  std::vector<double> h1 = matmul(xs, *w[0]);
+  std::vector<double> y = matmul(bf16(matmul(bf16(h1), *w[1])), *w[2]);
+  for (int64_t i = 0; i < t * d; ++i)
+    y[i] += h1[i];
+  return y;
+}
+
 } // namespace
 
-TEST_CASE("roles and channels: a three-warpgroup chain matches the CPU",
+TEST_CASE("roles and channels: a chain and a cycle of warpgroups match the "
+          "CPU, with TMA and through the fallback kernel",
           "[gpu][ws]") {
   const int64_t d = 64;
-  for (const char *kernel : {"ws_chain", "chain_plain"})
-    for (int64_t t : {int64_t(64), int64_t(1000), int64_t(64 * 132 * 3 + 17)}) {
-      INFO(kernel << " T=" << t);
-      HostTensor x(rt::DType::BF16, {t, d});
-      x.randomize(rng());
-      HostTensor w1(rt::DType::BF16, {d, d}), w2(rt::DType::BF16, {d, d}),
-          w3(rt::DType::BF16, {d, d});
-      for (HostTensor *w : {&w1, &w2, &w3})
-        w->randomize(rng(), -0.25f, 0.25f);
-      DeviceTensor dx(x), dw1(w1), dw2(w2), dw3(w3),
-          dy(HostTensor(rt::DType::F32, {t, d}));
-      dy.poison();
-      launch(loadKernel("ws_chain", kernel),
-             {dx.arg(), dw1.arg(), dw2.arg(), dw3.arg(), dy.arg()});
-      HostTensor y = dy.download();
-      const HostTensor *const w[3] = {&w1, &w2, &w3};
-      CHECK(relativeRms(y, chainReference(x, w, t, d)) < 1e-2);
-    }
+  struct Case {
+    const char *variant, *kernel;
+    bool cycle;
+  };
+  for (Case c : {Case{"ws_chain", "ws_chain", false},
+                 Case{"ws_chain", "chain_plain", false},
+                 Case{"ws_cycle", "ws_cycle", true},
+                 Case{"ws_cycle", "cycle_plain", true}})
+    for (int64_t t : {int64_t(64), int64_t(1000), int64_t(64 * 132 * 3 + 17)})
+      for (bool misaligned : {false, true}) {
+        rt::Kernel &kernel = loadKernel(c.variant, c.kernel);
+        bool roles = kernel.info().fallback.has_value();
+        if (misaligned && !roles)
+          continue;
+        INFO(c.kernel << " T=" << t << (misaligned ? " misaligned X" : ""));
+        HostTensor x(rt::DType::BF16, {t, d});
+        x.randomize(rng());
+        HostTensor w1(rt::DType::BF16, {d, d}), w2(rt::DType::BF16, {d, d}),
+            w3(rt::DType::BF16, {d, d});
+        for (HostTensor *w : {&w1, &w2, &w3})
+          w->randomize(rng(), -0.25f, 0.25f);
+        // X one element past a 16-byte boundary: TMA cannot load it, so the
+        // runtime launches the kernel's fallback (roles without TMA).
+        HostTensor shifted(rt::DType::BF16, {t * d + 8});
+        for (int64_t i = 0; i < t * d; ++i)
+          shifted.set(i + 1, x.get(i));
+        DeviceTensor dx(misaligned ? shifted : x), dw1(w1), dw2(w2), dw3(w3),
+            dy(HostTensor(rt::DType::F32, {t, d}));
+        dy.poison();
+        rt::Arg xArg = dx.arg();
+        if (misaligned)
+          xArg = rt::Arg::tensor(rt::TensorRef::make(
+              reinterpret_cast<char *>(dx.ptr) + 2, rt::DType::BF16, {t, d}));
+        rt::Arg args[] = {xArg, dw1.arg(), dw2.arg(), dw3.arg(), dy.arg()};
+        rt::Expected<rt::LaunchPlan> plan =
+            rt::planLaunch(kernel.info(), rt::Span<const rt::Arg>(args, 5));
+        REQUIRE(plan);
+        CHECK(plan->useFallback == misaligned);
+        REQUIRE(kernel.launch(nullptr, rt::Span<const rt::Arg>(args, 5)).ok());
+        HostTensor y = dy.download();
+        const HostTensor *const w[3] = {&w1, &w2, &w3};
+        CHECK(relativeRms(y, c.cycle ? cycleReference(x, w, t, d)
+                                     : chainReference(x, w, t, d)) < 1e-2);
+      }
 }
 
 TEST_CASE("roles and channels: per-tile time against one warpgroup",
@@ -451,8 +506,12 @@ TEST_CASE("roles and channels: per-tile time against one warpgroup",
   x.randomize(rng());
   w.randomize(rng(), -0.25f, 0.25f);
   DeviceTensor dx(x), dw(w), dy(HostTensor(rt::DType::F32, {t, d}));
-  for (const char *kernel : {"ws_chain", "chain_plain"}) {
-    rt::Kernel &k = loadKernel("ws_chain", kernel);
+  for (auto [variant, kernel] :
+       {std::pair<const char *, const char *>{"ws_chain", "ws_chain"},
+        {"ws_chain", "chain_plain"},
+        {"ws_cycle", "ws_cycle"},
+        {"ws_cycle", "cycle_plain"}}) {
+    rt::Kernel &k = loadKernel(variant, kernel);
     rt::Arg args[] = {dx.arg(), dw.arg(), dw.arg(), dw.arg(), dy.arg()};
     double ms = medianMs(
         [&] {

@@ -643,7 +643,7 @@ kernel ws[BT=4, D=8, EXTRA=0](Kin: Tensor[(T, D), f32], O: Tensor[(T, D), f32]):
                 copy(acc, O[t * BT:t * BT + BT, :])
 )";
 
-TEST_CASE("channels are FIFO queues between roles run in order", "[interp]") {
+TEST_CASE("channels are FIFO queues between roles", "[interp]") {
   Program p(kChannels);
   INFO(p.compileErrors);
   REQUIRE(p.module);
@@ -659,7 +659,7 @@ TEST_CASE("channels are FIFO queues between roles run in order", "[interp]") {
   CHECK(mismatch(o, want) == "");
 }
 
-TEST_CASE("a get on an empty channel is an error", "[interp]") {
+TEST_CASE("a get that no put will feed is a deadlock error", "[interp]") {
   Program p(kChannels, {"EXTRA=1"});
   INFO(p.compileErrors);
   REQUIRE(p.module);
@@ -668,8 +668,8 @@ TEST_CASE("a get on an empty channel is an error", "[interp]") {
   CHECK_FALSE(p.run("ws", {&kin, &o}));
   CHECK_THAT(p.errors,
              Catch::StartsWith("test.tl:11:17: error: get on an empty "
-                               "channel (the roles' puts and gets do not "
-                               "balance)\n"
+                               "channel that no role will fill: every role "
+                               "waits (the roles' puts and gets deadlock)\n"
                                "                with get(ring) as k_s:\n"
                                "                ^"));
 }
@@ -995,10 +995,9 @@ kernel bench[BT=64, K=128, V=128, REPS=8](
                                << seconds << " s");
 }
 
-TEST_CASE("roles run in data-flow order: ws_chain equals chain_plain",
-          "[interp]") {
-  // The GPU places warpgroup roles first, so stage 1 is written before the
-  // loader that feeds it; the interpreter must still run the loader first.
+TEST_CASE("roles run concurrently: ws_chain equals chain_plain", "[interp]") {
+  // Stage 1 is written before the loader that feeds it: it waits for the
+  // loader's first put.
   Program p(readExample("ws_chain.tl"), {"SMS=2"});
   INFO(p.compileErrors);
   REQUIRE(p.module);
@@ -1024,4 +1023,67 @@ TEST_CASE("roles run in data-flow order: ws_chain equals chain_plain",
     h1.data[i] = roundTo(DType::BF16, h[i]);
   std::vector<double> want = matmul(h1, false, w3, false, t, d, d);
   CHECK(mismatch(roles, want, 2e-2, 1e-2) == "");
+}
+
+TEST_CASE("roles passing data around a cycle: ws_cycle equals cycle_plain",
+          "[interp]") {
+  // stage1 puts into h1, then waits for `back`, which stage3 fills from
+  // what stage2 made of h1: no order of whole roles could run this.
+  Program p(readExample("ws_cycle.tl"), {"SMS=2"});
+  INFO(p.compileErrors);
+  REQUIRE(p.module);
+  const int64_t t = 200, d = 64;
+  std::mt19937 rng(11);
+  HostTensor x = randomTensor(DType::BF16, {t, d}, rng);
+  HostTensor w1 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
+  HostTensor w2 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
+  HostTensor w3 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
+  HostTensor roles = makeTensor(DType::F32, {t, d}, -5.0);
+  HostTensor plain = makeTensor(DType::F32, {t, d}, -5.0);
+  REQUIRE(p.run("ws_cycle", {&x, &w1, &w2, &w3, &roles}));
+  INFO(p.errors);
+  REQUIRE(p.run("cycle_plain", {&x, &w1, &w2, &w3, &plain}));
+  CHECK(mismatch(roles, plain.data, 1e-6, 1e-6) == "");
+  // Y = H1 + bf16(bf16(H1) W2) W3 with H1 = X W1.
+  std::vector<double> h1 = matmul(x, false, w1, false, t, d, d);
+  HostTensor h = makeTensor(DType::BF16, {t, d});
+  for (size_t i = 0; i < h1.size(); ++i)
+    h.data[i] = roundTo(DType::BF16, h1[i]);
+  std::vector<double> h2 = matmul(h, false, w2, false, t, d, d);
+  for (size_t i = 0; i < h2.size(); ++i)
+    h.data[i] = roundTo(DType::BF16, h2[i]);
+  std::vector<double> want = matmul(h, false, w3, false, t, d, d);
+  for (size_t i = 0; i < want.size(); ++i)
+    want[i] += h1[i];
+  CHECK(mismatch(roles, want, 2e-2, 1e-2) == "");
+}
+
+TEST_CASE("roles that each get before they put deadlock, and say so",
+          "[interp]") {
+  // Balanced (each channel has one put and one get per iteration), so the
+  // compile-time check passes; but both roles wait first.
+  Program p(R"(
+kernel knot(X: Tensor[(4, 8), f32], Y: Tensor[(4, 8), f32]):
+    with Kernel(1, threads=64) as bx:
+        a2b = channel((4, 8), f32, stages=1)
+        b2a = channel((4, 8), f32, stages=1)
+        with role("a", warps=1):
+            with get(b2a) as s:
+                copy(s, Y)
+            put(a2b, X)
+        with role("b", warps=1):
+            with get(a2b) as s:
+                copy(s, Y)
+            put(b2a, X)
+)");
+  INFO(p.compileErrors);
+  REQUIRE(p.module);
+  HostTensor x = makeTensor(DType::F32, {4, 8}, 1.0);
+  HostTensor y = makeTensor(DType::F32, {4, 8});
+  CHECK_FALSE(p.run("knot", {&x, &y}));
+  CHECK_THAT(p.errors, Catch::Contains("test.tl:7:13: error: get on an empty "
+                                       "channel that no role will fill"));
+  CHECK_THAT(p.errors, Catch::Contains("test.tl:11:13: error: get on an "
+                                       "empty channel that no role will "
+                                       "fill"));
 }

@@ -17,11 +17,12 @@ TLC_GPU_KERNELS=$bundle/gpu-kernels timeout ${TLC_GPU_TEST_TIMEOUT:-900} "$bundl
 (( PIPESTATUS[0] == 0 )) || status=1
 
 # The Hopper GEMM's machine code: HGMMA (wgmma) and UTMALDG (TMA) must be
-# there, local-memory spills (LDL/STL) must not.
+# there (and UTMASTG, the TMA store of the epilogue), local-memory spills
+# (LDL/STL) must not.
 echo "== SASS of the sm_90a GEMM"
 ptxas -arch=sm_90a "$bundle/gpu-kernels/gemm_bf16_bf16/gemm.ptx" -o /tmp/gemm.cubin -v 2>&1 | tee "$out/gemm-ptxas.log"
 cuobjdump --dump-sass --function gemm /tmp/gemm.cubin > "$out/gemm.sass" 2>&1
-for op in HGMMA UTMALDG SYNCS USETMAXREG LDL STL; do
+for op in HGMMA UTMALDG UTMASTG SYNCS USETMAXREG LDL STL; do
   printf '%-10s %s\n' "$op" "$(grep -c "$op" "$out/gemm.sass")"
 done | tee "$out/gemm-sass-summary.txt"
 

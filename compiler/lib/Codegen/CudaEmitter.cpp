@@ -3,7 +3,8 @@
 // Walks a kernel's IR and prints CUDA C++ that calls the device library.
 // Buffers map to C objects by scope: global parameters to `TensorArg<R>`
 // and their boxes to `GView` (bounds-guarded), shared buffers to pointers
-// into dynamic shared memory (planned here, 128-byte aligned) and `SView`s,
+// into dynamic shared memory (offsets from their live ranges, so that
+// buffers never live at once share bytes: SharedMemoryPlan.h) and `SView`s,
 // fragments to per-thread register arrays with a layout type, local buffers
 // to per-thread arrays. A `tile.parallel` iterates over the registers of an
 // anchor fragment's layout, so same-layout fragment elements are registers;
@@ -13,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Codegen/CudaEmitter.h"
+#include "tlc/Codegen/SharedMemoryPlan.h"
 #include "tlc/Dialect/Tile/TileDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,6 +22,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -130,6 +133,7 @@ private:
   /// A block-wide barrier, or one over the consumer threads inside the
   /// consumer role of a warp-specialised kernel.
   void barrier() {
+    drainTmaStores();
     if (lastWasBarrier)
       return;
     if (roleThreads)
@@ -253,7 +257,7 @@ private:
     if (tma)
       for (const TmaCopy &copy : tma->copies)
         maps.push_back(&copy);
-    for (const auto &entry : putMaps)
+    for (const auto &entry : tmaOps)
       maps.push_back(&entry.second);
     return maps;
   }
@@ -276,7 +280,9 @@ private:
   };
   SmallVector<RoleInfo> roleInfos;
   llvm::MapVector<Value, Channel> channels;
-  llvm::MapVector<Operation *, TmaCopy> putMaps;   // TMA puts
+  // Single TMA copies: channel puts that load, and shared->global copies
+  // that store.
+  llvm::MapVector<Operation *, TmaCopy> tmaOps;
   DenseMap<Operation *, int64_t> annotatedSwizzle; // shared alloc -> bytes
   /// The swizzle (bytes) of a shared alloc: its TMA ring's, or the one
   /// annotate_layout asked for; 0 when it is row-major.
@@ -307,7 +313,21 @@ private:
   int64_t teamThreads = 0;
   int64_t barrierOffset = 0;
   void planTma(LaunchOp launch);
-  std::optional<TmaCopy> planTmaCopy(ViewOp view, BufferType tile);
+  /// A TMA box moving `tile` to or from global `view`, with the shared side
+  /// swizzled by `swizzle` bytes (0: row-major), if TMA can do it.
+  std::optional<TmaCopy> planTmaCopy(ViewOp view, BufferType tile,
+                                     int64_t swizzle);
+  /// Shared->global copies of whole tiles that TMA can store.
+  void planTmaStores(LaunchOp launch);
+  /// A TMA store was issued and may still read its source: the issuing
+  /// thread waits for it before the next barrier (and at the end).
+  bool tmaStorePending = false;
+  void drainTmaStores() {
+    if (!tmaStorePending)
+      return;
+    tmaStorePending = false;
+    line() << "if (team.tid == 0) tlc::bulkWaitRead<0>();\n";
+  }
   bool wgmmaFits(GemmOp gemm, const TmaPipeline &plan);
   LogicalResult emitTmaBody(mlir::Block &body);
   LogicalResult emitTmaProducer(mlir::Block &block);
@@ -315,9 +335,9 @@ private:
   LogicalResult emitTmaIssueAll(StringRef iv, StringRef slot);
   LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv, StringRef stage,
                              StringRef bar);
-  /// The TMA loads of one box (one per swizzled chunk) into `dst`,
-  /// completing on `bar`.
-  void emitTmaLoads(const TmaCopy &copy, StringRef dst, StringRef bar);
+  /// The TMA copies of one box, one per swizzled chunk: loads into `smem`
+  /// completing on `bar`, or, without `bar`, stores from `smem`.
+  void emitTmaBoxes(const TmaCopy &copy, StringRef smem, StringRef bar = "");
   LogicalResult emitTmaConsumerIteration(StringRef it);
 
   // Inside a tile.parallel: the layout being iterated, the register index,
@@ -452,7 +472,65 @@ FailureOr<llvm::json::Value> KernelEmitter::gridExpr(Value v) {
       {"op", opName}, {"args", llvm::json::Array{*lhs, *rhs}}});
 }
 
+/// Program points of a launch body: each op's position in a pre-order walk
+/// and the last position inside it.
+struct ProgramPoints {
+  DenseMap<Operation *, std::pair<int64_t, int64_t>> span;
+  int64_t end = 0;
+  void number(Operation *op) {
+    int64_t first = end++;
+    for (Region &region : op->getRegions())
+      for (mlir::Block &block : region)
+        for (Operation &nested : block)
+          number(&nested);
+    span[op] = {first, end - 1};
+  }
+};
+
+/// The program points during which shared buffer `alloc` holds data: from
+/// its first use to its last. A use inside a loop that does not allocate
+/// the buffer keeps it for the whole loop (other iterations use it too); a
+/// use inside any other op with a body but `scf.if` (a `Parallel`, say)
+/// keeps it for that whole op, whose threads run without barriers between
+/// its statements. Uses through views count; layout annotations do not.
+static std::pair<int64_t, int64_t>
+liveRange(AllocOp alloc, const ProgramPoints &points, Operation *launch) {
+  int64_t first = points.end, last = points.span.lookup(alloc).first;
+  auto cover = [&](Operation *op) {
+    auto [from, to] = points.span.lookup(op);
+    first = std::min(first, from);
+    last = std::max(last, to);
+  };
+  SmallVector<Value> values{alloc.getResult()};
+  while (!values.empty()) {
+    Value value = values.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (isa<AnnotateLayoutOp>(user))
+        continue;
+      if (auto view = dyn_cast<ViewOp>(user))
+        values.push_back(view.getResult());
+      cover(user);
+      for (Operation *parent = user->getParentOp(); parent != launch;
+           parent = parent->getParentOp())
+        if (isa<LoopLikeOpInterface>(parent) ? !parent->isAncestor(alloc)
+                                             : !isa<scf::IfOp>(parent))
+          cover(parent);
+    }
+  }
+  return {std::min(first, last), last};
+}
+
 LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
+  ProgramPoints points;
+  points.number(launch);
+  // Roles run concurrently: their buffers, channels and barriers live for
+  // the whole kernel, as do the TMA pipeline's barriers.
+  bool concurrent = !roleInfos.empty();
+  auto wholeKernel = [&](int64_t bytes, int64_t align) {
+    return SharedBufferRequest{bytes, align, 0, points.end};
+  };
+  SmallVector<SharedBufferRequest> requests;
+  SmallVector<AllocOp> allocs;
   WalkResult result = launch.walk([&](AllocOp alloc) -> WalkResult {
     BufferType type = alloc.getType();
     std::string elem = cType(type.getElementType());
@@ -465,10 +543,35 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
         numElements(type.getShape()) * elementBytes(type.getElementType());
     // Swizzled tiles (TMA rings, annotated buffers) must start on the
     // swizzle pattern (1024 bytes).
-    int64_t swizzle = sharedSwizzle(alloc);
-    int64_t align = swizzle ? 1024 : 128;
+    int64_t align = sharedSwizzle(alloc) ? 1024 : 128;
     bytes = llvm::alignTo(bytes, align) * stagesOf.lookup_or(alloc, 1);
-    sharedTop = llvm::alignTo(sharedTop, align);
+    SharedBufferRequest request = wholeKernel(bytes, align);
+    if (!concurrent)
+      std::tie(request.first, request.last) = liveRange(alloc, points, launch);
+    // A producer warpgroup starts filling its rings at once, while the
+    // consumers may still be using earlier buffers.
+    if (tma && tma->producerThreads && tma->swizzleOf.count(alloc))
+      request.first = 0;
+    requests.push_back(request);
+    allocs.push_back(alloc);
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  for (auto &[value, c] : channels) {
+    int64_t slotBytes = elementBytes(
+        cast<ChannelType>(value.getType()).getSlotType().getElementType());
+    requests.push_back(
+        wholeKernel(c.stages * c.stageElements * slotBytes, 1024));
+    requests.push_back(wholeKernel(2 * 8 * c.stages, 8));
+  }
+  if (tma)
+    requests.push_back(wholeKernel(2 * 8 * tma->stages, 8));
+  sharedTop = llvm::alignTo(packSharedBuffers(requests), 128);
+
+  for (auto [alloc, request] : llvm::zip(allocs, requests)) {
+    BufferType type = alloc.getType();
+    std::string elem = cType(type.getElementType());
     std::string n = alloc.getName() ? alloc.getName()->str() : fresh("smem");
     n = fresh(n + "_");
     names[alloc] = n;
@@ -478,33 +581,23 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
                             SmallVector<int64_t>(type.getShape()),
                             "",
                             rowMajorStrides(type.getShape())};
-    buffers[alloc].swizzle = swizzle;
+    buffers[alloc].swizzle = sharedSwizzle(alloc);
     line() << elem << " *const " << n << " = reinterpret_cast<" << elem
-           << " *>(tlc_smem + " << sharedTop << ");\n";
-    sharedTop += bytes;
-    return WalkResult::advance();
-  });
+           << " *>(tlc_smem + " << request.offset << ");\n";
+  }
+  const SharedBufferRequest *next = requests.begin() + allocs.size();
   for (auto &[value, c] : channels) {
-    sharedTop = llvm::alignTo(sharedTop, 1024);
     line() << c.elem << " *const " << c.slots << " = reinterpret_cast<"
-           << c.elem << " *>(tlc_smem + " << sharedTop << ");\n";
-    sharedTop +=
-        c.stages * c.stageElements *
-        elementBytes(
-            cast<ChannelType>(value.getType()).getSlotType().getElementType());
+           << c.elem << " *>(tlc_smem + " << (next++)->offset << ");\n";
     line() << "tlc::Mbarrier *const " << c.full
-           << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + " << sharedTop
-           << ");\n";
+           << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + "
+           << (next++)->offset << ");\n";
     line() << "tlc::Mbarrier *const " << c.empty << " = " << c.full << " + "
            << c.stages << ";\n";
-    sharedTop += 2 * 8 * c.stages;
   }
-  if (tma) {
-    barrierOffset = llvm::alignTo(sharedTop, 8);
-    sharedTop = barrierOffset + 2 * 8 * tma->stages;
-  }
-  sharedTop = llvm::alignTo(sharedTop, 128);
-  return failure(result.wasInterrupted());
+  if (tma)
+    barrierOffset = next->offset;
+  return success();
 }
 
 std::string KernelEmitter::scratch(int64_t offsetBytes, int64_t bytes,
@@ -543,6 +636,14 @@ bool KernelEmitter::touchesShared(Operation *op) {
 
 LogicalResult KernelEmitter::emitOp(Operation *op) {
   lineDirective(op->getLoc());
+  // A loop whose body stores with TMA: the next iteration's first barrier
+  // waits for the previous iteration's store.
+  if (isa<LoopLikeOpInterface>(op) && op->walk([&](CopyOp copy) {
+                                          return tmaOps.count(copy)
+                                                     ? WalkResult::interrupt()
+                                                     : WalkResult::advance();
+                                        }).wasInterrupted())
+    tmaStorePending = true;
   if (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
     return emitArith(op);
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
@@ -993,6 +1094,21 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
     shape = op.getSrc().getType().getShape();
   int64_t rank = shape.size();
   std::string s = shapeType(shape);
+  if (auto store = tmaOps.find(op); store != tmaOps.end()) {
+    // Every thread orders its writes of the tile before the async proxy's
+    // reads; after the barrier one thread stores the tile, and waits for
+    // the reads only before the next barrier (or the end).
+    line() << "tlc::fenceProxyAsync();\n";
+    barrier();
+    line() << "if (team.tid == 0) {\n";
+    ++indent;
+    emitTmaBoxes(store->second, src->name);
+    line() << "tlc::bulkCommit();\n";
+    --indent;
+    line() << "}\n";
+    tmaStorePending = true;
+    return success();
+  }
   bool shared = touchesShared(op);
   if (shared)
     barrier();
@@ -1562,14 +1678,15 @@ static bool isHoistable(Operation *op) {
 }
 
 std::optional<KernelEmitter::TmaCopy>
-KernelEmitter::planTmaCopy(ViewOp view, BufferType tile) {
+KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle) {
   if (!view || !isa<BlockArgument>(view.getSource()) ||
       view.getType().getElementType() != tile.getElementType())
     return std::nullopt;
   auto tensor = cast<BufferType>(view.getSource().getType());
   Type elem = tile.getElementType();
   int64_t rank = tensor.getRank();
-  if (!(elem.isBF16() || elem.isF16()) || rank > 5 || tile.getRank() != 2)
+  if (!(elem.isBF16() || elem.isF16() || elem.isF32()) || rank > 5 ||
+      tile.getRank() != 2)
     return std::nullopt;
   ArrayRef<int64_t> dropped = view.getDroppedDims();
   SmallVector<int64_t> kept;
@@ -1586,14 +1703,48 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile) {
   t.rows = tile.getShape()[0];
   t.inner = tile.getShape()[1];
   int64_t width = elementBytes(elem);
-  t.swizzle = tileSwizzle(tile);
-  if (t.rows > 256 || !t.swizzle)
+  t.swizzle = swizzle;
+  // Swizzled rows go in chunks of one swizzle span; a row-major box is
+  // one chunk, at most 256 elements of a multiple of 16 bytes.
+  t.chunk = swizzle ? swizzle / width : t.inner;
+  if (t.rows > 256 || t.chunk > 256 || t.chunk * width % 16 ||
+      t.inner % t.chunk)
     return std::nullopt;
-  t.chunk = t.swizzle / width;
   t.bytes = t.rows * t.inner * width;
   for (int64_t d = 0; d < rank; ++d)
     t.box.push_back(d == rank - 1 ? t.chunk : d == kept[0] ? t.rows : 1);
   return t;
+}
+
+void KernelEmitter::planTmaStores(LaunchOp launch) {
+  if (!options.tma || options.arch != "sm_90a")
+    return;
+  launch.walk([&](CopyOp copy) {
+    // The source is a whole shared tile: a buffer or a channel slot.
+    Value src = copy.getSrc();
+    int64_t swizzle = 0;
+    if (auto alloc = src.getDefiningOp<AllocOp>()) {
+      if (alloc.getType().getScope() != MemoryScope::Shared ||
+          stagesOf.count(alloc))
+        return;
+      swizzle = sharedSwizzle(alloc);
+    } else if (auto slot = dyn_cast<BlockArgument>(src);
+               slot && isa<GetOp>(slot.getOwner()->getParentOp())) {
+      auto get = cast<GetOp>(slot.getOwner()->getParentOp());
+      swizzle = channels.lookup(get.getChannel()).swizzle;
+    } else {
+      return;
+    }
+    std::optional<TmaCopy> t =
+        planTmaCopy(copy.getDst().getDefiningOp<ViewOp>(),
+                    copy.getSrc().getType(), swizzle);
+    if (!t)
+      return;
+    t->copy = copy;
+    t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
+             std::to_string(tmaOps.size() + (tma ? tma->copies.size() : 0));
+    tmaOps.insert({copy, std::move(*t)});
+  });
 }
 
 bool KernelEmitter::wgmmaFits(GemmOp gemm, const TmaPipeline &plan) {
@@ -1658,8 +1809,10 @@ void KernelEmitter::planTma(LaunchOp launch) {
     plan.consumerThreads = blockThreads;
     bool fits = true;
     for (CopyOp copy : loop.copies) {
-      std::optional<TmaCopy> t = planTmaCopy(
-          copy.getSrc().getDefiningOp<ViewOp>(), copy.getDst().getType());
+      BufferType ring = copy.getDst().getType();
+      std::optional<TmaCopy> t;
+      if (int64_t swizzle = tileSwizzle(ring))
+        t = planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), ring, swizzle);
       if (t)
         t->copy = copy;
       if (!t) {
@@ -1726,14 +1879,14 @@ LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
                                           StringRef stage, StringRef bar) {
   if (failed(emitLoopSlice(tma->loop, copy.view.getOffsets(), iv)))
     return failure();
-  emitTmaLoads(copy,
+  emitTmaBoxes(copy,
                buffers[copy.copy.getDst()].name + " + (" + stage.str() +
                    ") * " + std::to_string(stageElements(copy.copy.getDst())),
                bar);
   return success();
 }
 
-void KernelEmitter::emitTmaLoads(const TmaCopy &copy, StringRef dst,
+void KernelEmitter::emitTmaBoxes(const TmaCopy &copy, StringRef smem,
                                  StringRef bar) {
   OperandRange offsets = copy.view.getOffsets();
   int64_t rank = offsets.size();
@@ -1744,9 +1897,14 @@ void KernelEmitter::emitTmaLoads(const TmaCopy &copy, StringRef dst,
       if (d == rank - 1 && c)
         coords += " + " + std::to_string(c * copy.chunk);
     }
-    line() << "tlc::tmaLoad<" << rank << ">(" << copy.map << ", " << dst
-           << " + " << c * copy.rows * copy.chunk << ", " << bar << ", {"
-           << coords << "});\n";
+    std::string chunk =
+        (smem + " + " + Twine(c * copy.rows * copy.chunk)).str();
+    if (bar.empty())
+      line() << "tlc::tmaStore<" << rank << ">(" << copy.map << ", " << chunk
+             << ", {" << coords << "});\n";
+    else
+      line() << "tlc::tmaLoad<" << rank << ">(" << copy.map << ", " << chunk
+             << ", " << bar << ", {" << coords << "});\n";
   }
 }
 
@@ -2075,13 +2233,14 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
         if (options.tma &&
             cast<BufferType>(put.getSrc().getType()).getScope() ==
                 MemoryScope::Global)
-          t = planTmaCopy(view, slot);
+          if (int64_t swizzle = tileSwizzle(slot))
+            t = planTmaCopy(view, slot, swizzle);
         if (t) {
           t->map =
               names.lookup(func.getArgument(t->param)) + "_tma" +
-              std::to_string(putMaps.size() + (tma ? tma->copies.size() : 0));
+              std::to_string(tmaOps.size() + (tma ? tma->copies.size() : 0));
           c.swizzle = t->swizzle;
-          putMaps.insert({put, std::move(*t)});
+          tmaOps.insert({put, std::move(*t)});
         }
         c.tmaPut = t.has_value();
       } else if (auto get = dyn_cast<GetOp>(user)) {
@@ -2099,7 +2258,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
     // All puts of a channel fill it the same way.
     for (Operation *user : op->getUsers())
       if (auto put = dyn_cast<PutOp>(user))
-        if (putMaps.count(put) != static_cast<size_t>(c.tmaPut))
+        if (tmaOps.count(put) != static_cast<size_t>(c.tmaPut))
           return put.emitError("code generation: all puts of a channel must "
                                "load from global memory with TMA, or none");
     if (!c.tmaPut && readByGemm)
@@ -2203,6 +2362,7 @@ LogicalResult KernelEmitter::emitRoleBody(const RoleInfo &info, int64_t index) {
   roleBarrier = 1 + index;
   lastWasBarrier = false;
   LogicalResult result = emitBlock(info.role.getBody().front());
+  drainTmaStores();
   teamThreads = threads;
   roleThreads = 0;
   --indent;
@@ -2248,14 +2408,14 @@ LogicalResult KernelEmitter::emitPut(PutOp op) {
   if (!src)
     return op.emitError("code generation: put from an unknown buffer");
   auto [slot, ptr] = openSlot(c, /*producer=*/true);
-  auto mapIt = putMaps.find(op);
-  if (mapIt != putMaps.end()) {
+  auto mapIt = tmaOps.find(op);
+  if (mapIt != tmaOps.end()) {
     const TmaCopy &map = mapIt->second;
     line() << "if (team.tid == 0) {\n";
     ++indent;
     line() << "tlc::mbarrierArriveExpectTx(&" << c.full << "[" << slot << "], "
            << map.bytes << ");\n";
-    emitTmaLoads(map, ptr, "&" + c.full + "[" + slot + "]");
+    emitTmaBoxes(map, ptr, "&" + c.full + "[" + slot + "]");
     --indent;
     line() << "}\n";
   } else {
@@ -2287,7 +2447,9 @@ LogicalResult KernelEmitter::emitGet(GetOp op) {
   names[op.getSlot()] = ptr;
   if (failed(emitBlock(op.getBody().front())))
     return failure();
-  // Every thread is done with the slot (wgmmas on it were waited for).
+  // Every thread is done with the slot (wgmmas on it were waited for, and
+  // TMA stores from it).
+  drainTmaStores();
   line() << "tlc::mbarrierArrive(&" << c.empty << "[" << slot << "]);\n";
   line() << "++" << c.getCounter << ";\n";
   --indent;
@@ -2341,8 +2503,12 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
 LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
   line() << "if (" << name(op.getCondition()) << ") {\n";
   ++indent;
+  // After the branches, a TMA store may be pending if either left one.
+  bool pendingBefore = tmaStorePending;
   if (failed(emitBlock(*op.thenBlock())))
     return failure();
+  bool pendingAfterThen = tmaStorePending;
+  tmaStorePending = pendingBefore;
   --indent;
   if (op.elseBlock()) {
     line() << "} else {\n";
@@ -2351,6 +2517,7 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
       return failure();
     --indent;
   }
+  tmaStorePending |= pendingAfterThen;
   line() << "}\n";
   return success();
 }
@@ -2370,6 +2537,7 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     return failure();
   if (roleInfos.empty())
     planTma(launch);
+  planTmaStores(launch);
   if (failed(emitSignature(launch)))
     return failure();
   os << "  extern __shared__ __align__(" << (tma || swizzled ? 1024 : 128)
@@ -2411,6 +2579,7 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
              : !roleInfos.empty() ? emitRoles(body)
                                   : emitBlock(body)))
     return failure();
+  drainTmaStores();
   os << "}\n";
 
   // Opt-in limits of one block's shared memory (the CUDA programming guide's

@@ -6,7 +6,10 @@
 // are evaluated while decoding. Unsupported ops are reported then, before
 // anything runs. Execution walks the tree: scalar ops cost a switch and a
 // table access, tile ops (copy, gemm, reduce, ...) run as tight loops over
-// flat arrays (Memory.cpp).
+// flat arrays (Memory.cpp). The roles of a kernel run as cooperative
+// threads, one at a time, switching when a role gets from an empty channel
+// (RoleScheduler), so channels may connect roles in any order, cycles
+// included; when every role waits, the launch reports a deadlock.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,8 +27,11 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 using namespace tlc::interp;
 using namespace tlc::interp::detail;
@@ -108,7 +114,7 @@ enum class Opc : uint8_t {
   // Structure.
   Launch,
   Parallel,
-  Role,
+  Roles, // all roles of a block, one body each
   For,
   If,
 };
@@ -155,6 +161,92 @@ struct Body {
 
 struct ChannelState {
   std::deque<std::unique_ptr<Storage>> queue;
+};
+
+/// Runs the roles of one block as threads of which one runs at a time: the
+/// running role hands over when it gets from an empty channel or finishes,
+/// to the next role in written order (round robin) that can go on. Puts
+/// never wait (a channel's queue is unbounded here). When no role can go on
+/// while some wait, the roles deadlock and every waiting get fails.
+class RoleScheduler {
+public:
+  explicit RoleScheduler(size_t roles) : roles(roles) {}
+
+  /// Runs `body(i)` for every role i; whether all of them succeeded.
+  bool run(llvm::function_ref<bool(size_t)> body) {
+    std::vector<std::thread> threads;
+    std::vector<char> ok(roles.size(), 0);
+    for (size_t i = 0; i < roles.size(); ++i)
+      threads.emplace_back([&, i] {
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          changed.wait(lock, [&] { return running == i || stopped; });
+          if (stopped) {
+            roles[i].state = State::Done;
+            return;
+          }
+        }
+        bool result = body(i);
+        std::unique_lock<std::mutex> lock(mutex);
+        ok[i] = result;
+        roles[i].state = State::Done;
+        stopped |= !result;
+        handOver(i);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    return llvm::all_of(ok, [](char c) { return c; });
+  }
+
+  /// Called by the running role before it gets from `channel`: returns once
+  /// the channel has a slot, or false when the roles deadlocked or another
+  /// role failed.
+  bool waitFor(const ChannelState &channel) {
+    std::unique_lock<std::mutex> lock(mutex);
+    size_t self = running;
+    roles[self] = {State::Waiting, &channel};
+    handOver(self);
+    changed.wait(lock, [&] { return running == self || stopped; });
+    return !stopped;
+  }
+
+  bool deadlocked() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return deadlock;
+  }
+
+private:
+  enum class State { Ready, Waiting, Done };
+  struct Role {
+    State state = State::Ready;
+    const ChannelState *channel = nullptr;
+  };
+
+  /// Passes the turn on from role `from` (the mutex is held).
+  void handOver(size_t from) {
+    bool waiting = false;
+    for (size_t k = 1; k <= roles.size() && !stopped; ++k) {
+      size_t i = (from + k) % roles.size();
+      Role &role = roles[i];
+      waiting |= role.state == State::Waiting;
+      if (role.state == State::Ready ||
+          (role.state == State::Waiting && !role.channel->queue.empty())) {
+        role = {State::Ready, nullptr};
+        running = i;
+        changed.notify_all();
+        return;
+      }
+    }
+    deadlock |= waiting && !stopped;
+    stopped |= waiting;
+    changed.notify_all();
+  }
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Role> roles;
+  size_t running = 0;
+  bool stopped = false, deadlock = false;
 };
 
 double rsqrt(double x) { return 1.0 / std::sqrt(x); }
@@ -376,6 +468,7 @@ private:
   LogicalResult execCumsum(const Instr &in);
   LogicalResult execPut(const Instr &in);
   LogicalResult execGet(const Instr &in);
+  LogicalResult execRoles(const Instr &in);
   LogicalResult execLaunch(const Instr &in);
   LogicalResult execParallel(const Instr &in);
   LogicalResult execFor(const Instr &in);
@@ -395,6 +488,7 @@ private:
   std::vector<std::unique_ptr<Storage>> freeSlots; // recycled channel slots
   std::vector<double> scratch[4];
   Body top;
+  class RoleScheduler *scheduler = nullptr; // while roles run
 };
 
 } // namespace
@@ -438,53 +532,11 @@ LogicalResult Machine::decode() {
   return decodeBlock(func.getBody().front(), top);
 }
 
-/// The order in which the interpreter runs a launch body's ops: roles run
-/// one after another, so a role that puts into a channel runs before the
-/// roles that get from it (the GPU runs them concurrently, and the compiler
-/// places warpgroup roles first, whatever the data flow). Roles on a channel
-/// cycle keep their written order.
-static llvm::SmallVector<Operation *> executionOrder(mlir::Block &block) {
-  llvm::SmallVector<Operation *> order, roles, sorted;
-  for (Operation &op : block) {
-    order.push_back(&op);
-    if (llvm::isa<tile::RoleOp>(op))
-      roles.push_back(&op);
-  }
-  if (roles.size() < 2)
-    return order;
-  auto feeds = [](Operation *from, Operation *to) {
-    bool found = false;
-    from->walk([&](tile::PutOp put) {
-      for (Operation *user : put.getChannel().getUsers())
-        found |= llvm::isa<tile::GetOp>(user) && to->isAncestor(user);
-    });
-    return found;
-  };
-  while (!roles.empty()) {
-    // The first role that no remaining role feeds (or the first, on a cycle).
-    auto next = llvm::find_if(roles, [&](Operation *role) {
-      return llvm::none_of(roles, [&](Operation *other) {
-        return other != role && feeds(other, role);
-      });
-    });
-    if (next == roles.end())
-      next = roles.begin();
-    sorted.push_back(*next);
-    roles.erase(next);
-  }
-  // The roles take the places of the roles, in the sorted order.
-  auto role = sorted.begin();
-  for (Operation *&op : order)
-    if (llvm::isa<tile::RoleOp>(op))
-      op = *role++;
-  return order;
-}
-
 LogicalResult Machine::decodeBlock(mlir::Block &block, Body &body) {
   for (mlir::BlockArgument arg : block.getArguments())
     body.args.push_back(id(arg));
-  for (Operation *op : executionOrder(block))
-    if (failed(decodeOp(*op, body)))
+  for (Operation &op : block)
+    if (failed(decodeOp(op, body)))
       return failure();
   return success();
 }
@@ -707,7 +759,11 @@ LogicalResult Machine::decodeOp(Operation &op, Body &body) {
         return decodeRegion(parallel.getBody(), in);
       })
       .Case([&](tile::RoleOp role) {
-        Instr &in = emit(body, Opc::Role, &op);
+        // One instruction runs all roles of the block, at the first one.
+        auto first = llvm::find_if(
+            body.instrs, [](const Instr &in) { return in.opc == Opc::Roles; });
+        Instr &in =
+            first != body.instrs.end() ? *first : emit(body, Opc::Roles, &op);
         return decodeRegion(role.getBody(), in);
       })
       .Case([&](scf::ForOp loop) -> LogicalResult {
@@ -967,8 +1023,8 @@ LogicalResult Machine::exec(const Body &body) {
     case Opc::Parallel:
       result = execParallel(in);
       break;
-    case Opc::Role:
-      result = exec(in.bodies[0]);
+    case Opc::Roles:
+      result = execRoles(in);
       break;
     case Opc::For:
       result = execFor(in);
@@ -1361,10 +1417,11 @@ LogicalResult Machine::execPut(const Instr &in) {
 
 LogicalResult Machine::execGet(const Instr &in) {
   ChannelState &channel = *channels[in.a];
-  if (channel.queue.empty()) {
-    mlir::emitError(in.op->getLoc())
-        << "get on an empty channel (the roles' puts and gets do not "
-           "balance)";
+  if (channel.queue.empty() && !(scheduler && scheduler->waitFor(channel))) {
+    if (!scheduler || scheduler->deadlocked())
+      mlir::emitError(in.op->getLoc())
+          << "get on an empty channel that no role will fill: every role "
+             "waits (the roles' puts and gets deadlock)";
     return failure();
   }
   std::unique_ptr<Storage> slot = std::move(channel.queue.front());
@@ -1374,6 +1431,14 @@ LogicalResult Machine::execGet(const Instr &in) {
   LogicalResult result = exec(body);
   freeSlots.push_back(std::move(slot));
   return result;
+}
+
+LogicalResult Machine::execRoles(const Instr &in) {
+  RoleScheduler roles(in.bodies.size());
+  scheduler = &roles;
+  bool ok = roles.run([&](size_t i) { return succeeded(exec(in.bodies[i])); });
+  scheduler = nullptr;
+  return success(ok);
 }
 
 LogicalResult Machine::execLaunch(const Instr &in) {

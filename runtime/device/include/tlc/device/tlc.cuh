@@ -778,6 +778,53 @@ __device__ __forceinline__ void tmaLoad(const TensorMap &map, void *dst,
         : "memory");
 }
 
+/// Starts a TMA store of one box from shared memory at `src` to the tensor
+/// `map` describes, at coordinates `c` (innermost first); parts of the box
+/// outside the tensor are not written. The store joins this thread's open
+/// bulk group (see bulkCommit).
+template <int R>
+__device__ __forceinline__ void tmaStore(const TensorMap &map, const void *src,
+                                         const int (&c)[R]) {
+  unsigned s = smemAddress(src);
+  const void *m = &map;
+  if constexpr (R == 1)
+    asm volatile("cp.async.bulk.tensor.1d.global.shared::cta.bulk_group"
+                 " [%0, {%1}], [%2];\n" ::"l"(m),
+                 "r"(c[0]), "r"(s)
+                 : "memory");
+  else if constexpr (R == 2)
+    asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group"
+                 " [%0, {%1, %2}], [%3];\n" ::"l"(m),
+                 "r"(c[0]), "r"(c[1]), "r"(s)
+                 : "memory");
+  else if constexpr (R == 3)
+    asm volatile("cp.async.bulk.tensor.3d.global.shared::cta.bulk_group"
+                 " [%0, {%1, %2, %3}], [%4];\n" ::"l"(m),
+                 "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(s)
+                 : "memory");
+  else if constexpr (R == 4)
+    asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group"
+                 " [%0, {%1, %2, %3, %4}], [%5];\n" ::"l"(m),
+                 "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(s)
+                 : "memory");
+  else
+    asm volatile("cp.async.bulk.tensor.5d.global.shared::cta.bulk_group"
+                 " [%0, {%1, %2, %3, %4, %5}], [%6];\n" ::"l"(m),
+                 "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(c[4]), "r"(s)
+                 : "memory");
+}
+
+/// Closes this thread's bulk group of TMA stores.
+__device__ __forceinline__ void bulkCommit() {
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+
+/// Waits until at most `N` of this thread's bulk groups still read shared
+/// memory (their sources may then be overwritten).
+template <int N> __device__ __forceinline__ void bulkWaitRead() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+
 /// Orders this thread's generic-proxy shared-memory writes before later
 /// async-proxy (TMA, wgmma) accesses; before sm_90 there is no async proxy.
 __device__ __forceinline__ void fenceProxyAsync() {
