@@ -995,67 +995,66 @@ kernel bench[BT=64, K=128, V=128, REPS=8](
                                << seconds << " s");
 }
 
-TEST_CASE("roles run concurrently: ws_chain equals chain_plain", "[interp]") {
-  // Stage 1 is written before the loader that feeds it: it waits for the
-  // loader's first put.
-  Program p(readExample("ws_chain.tl"), {"SMS=2"});
+namespace {
+
+/// Runs the roles kernel and the plain kernel of a channel example
+/// (X: T x 64 bf16, W1..W3: 64 x 64 bf16, Y: T x 64 f32) on the same random
+/// inputs, checks that they agree and that Y matches `reference(x, w, h)`,
+/// where h(a, b) is the bf16-rounded product.
+template <class Reference>
+void checkRolesExample(const char *file, const char *rolesKernel,
+                       const char *plainKernel, int64_t t, unsigned seed,
+                       Reference reference) {
+  Program p(readExample(file), {"SMS=2"});
   INFO(p.compileErrors);
   REQUIRE(p.module);
-  const int64_t t = 130, d = 64;
-  std::mt19937 rng(7);
+  const int64_t d = 64;
+  std::mt19937 rng(seed);
   HostTensor x = randomTensor(DType::BF16, {t, d}, rng);
-  HostTensor w1 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
-  HostTensor w2 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
-  HostTensor w3 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
+  std::vector<HostTensor> w;
+  for (int i = 0; i < 3; ++i)
+    w.push_back(randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25));
   HostTensor roles = makeTensor(DType::F32, {t, d}, -5.0);
   HostTensor plain = makeTensor(DType::F32, {t, d}, -5.0);
-  REQUIRE(p.run("ws_chain", {&x, &w1, &w2, &w3, &roles}));
+  REQUIRE(p.run(rolesKernel, {&x, &w[0], &w[1], &w[2], &roles}));
   INFO(p.errors);
-  REQUIRE(p.run("chain_plain", {&x, &w1, &w2, &w3, &plain}));
+  REQUIRE(p.run(plainKernel, {&x, &w[0], &w[1], &w[2], &plain}));
   CHECK(mismatch(roles, plain.data, 1e-6, 1e-6) == "");
-  // And both are the chain with bf16 hand-offs.
-  std::vector<double> h = matmul(x, false, w1, false, t, d, d);
-  HostTensor h1 = makeTensor(DType::BF16, {t, d});
-  for (size_t i = 0; i < h.size(); ++i)
-    h1.data[i] = roundTo(DType::BF16, h[i]);
-  h = matmul(h1, false, w2, false, t, d, d);
-  for (size_t i = 0; i < h.size(); ++i)
-    h1.data[i] = roundTo(DType::BF16, h[i]);
-  std::vector<double> want = matmul(h1, false, w3, false, t, d, d);
-  CHECK(mismatch(roles, want, 2e-2, 1e-2) == "");
+  auto product = [&](const std::vector<double> &a, const HostTensor &b) {
+    HostTensor rounded = makeTensor(DType::BF16, {t, d});
+    for (size_t i = 0; i < a.size(); ++i)
+      rounded.data[i] = roundTo(DType::BF16, a[i]);
+    return matmul(rounded, false, b, false, t, d, d);
+  };
+  CHECK(mismatch(roles, reference(x.data, w, product), 2e-2, 1e-2) == "");
+}
+
+} // namespace
+
+TEST_CASE("roles run concurrently: ws_chain equals chain_plain", "[interp]") {
+  // Stage 1 is written before the loader that feeds it: it waits for the
+  // loader's first put. Both are the chain with bf16 hand-offs.
+  checkRolesExample("ws_chain.tl", "ws_chain", "chain_plain", 130, 7,
+                    [](const std::vector<double> &x,
+                       const std::vector<HostTensor> &w, auto product) {
+                      return product(product(product(x, w[0]), w[1]), w[2]);
+                    });
 }
 
 TEST_CASE("roles passing data around a cycle: ws_cycle equals cycle_plain",
           "[interp]") {
   // stage1 puts into h1, then waits for `back`, which stage3 fills from
   // what stage2 made of h1: no order of whole roles could run this.
-  Program p(readExample("ws_cycle.tl"), {"SMS=2"});
-  INFO(p.compileErrors);
-  REQUIRE(p.module);
-  const int64_t t = 200, d = 64;
-  std::mt19937 rng(11);
-  HostTensor x = randomTensor(DType::BF16, {t, d}, rng);
-  HostTensor w1 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
-  HostTensor w2 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
-  HostTensor w3 = randomTensor(DType::BF16, {d, d}, rng, -0.25, 0.25);
-  HostTensor roles = makeTensor(DType::F32, {t, d}, -5.0);
-  HostTensor plain = makeTensor(DType::F32, {t, d}, -5.0);
-  REQUIRE(p.run("ws_cycle", {&x, &w1, &w2, &w3, &roles}));
-  INFO(p.errors);
-  REQUIRE(p.run("cycle_plain", {&x, &w1, &w2, &w3, &plain}));
-  CHECK(mismatch(roles, plain.data, 1e-6, 1e-6) == "");
   // Y = H1 + bf16(bf16(H1) W2) W3 with H1 = X W1.
-  std::vector<double> h1 = matmul(x, false, w1, false, t, d, d);
-  HostTensor h = makeTensor(DType::BF16, {t, d});
-  for (size_t i = 0; i < h1.size(); ++i)
-    h.data[i] = roundTo(DType::BF16, h1[i]);
-  std::vector<double> h2 = matmul(h, false, w2, false, t, d, d);
-  for (size_t i = 0; i < h2.size(); ++i)
-    h.data[i] = roundTo(DType::BF16, h2[i]);
-  std::vector<double> want = matmul(h, false, w3, false, t, d, d);
-  for (size_t i = 0; i < want.size(); ++i)
-    want[i] += h1[i];
-  CHECK(mismatch(roles, want, 2e-2, 1e-2) == "");
+  checkRolesExample("ws_cycle.tl", "ws_cycle", "cycle_plain", 200, 11,
+                    [](const std::vector<double> &x,
+                       const std::vector<HostTensor> &w, auto product) {
+                      std::vector<double> h1 = product(x, w[0]);
+                      std::vector<double> y = product(product(h1, w[1]), w[2]);
+                      for (size_t i = 0; i < y.size(); ++i)
+                        y[i] += h1[i];
+                      return y;
+                    });
 }
 
 TEST_CASE("roles that each get before they put deadlock, and say so",
