@@ -1086,3 +1086,26 @@ kernel knot(X: Tensor[(4, 8), f32], Y: Tensor[(4, 8), f32]):
                                        "empty channel that no role will "
                                        "fill"));
 }
+
+TEST_CASE("cluster_rank numbers the blocks of a cluster, x fastest",
+          "[interp]") {
+  Program p(R"(
+kernel ranks(R: Tensor[(GZ, GY, GX), i32]):
+    with Kernel(GX, GY, GZ, threads=32, cluster=(2, 3, 2)) as (bx, by, bz):
+        R[bz, by, bx] = cluster_rank()
+)");
+  INFO(p.compileErrors);
+  REQUIRE(p.module);
+  HostTensor r = makeTensor(DType::I32, {4, 6, 4}, -1.0);
+  REQUIRE(p.run("ranks", {&r}));
+  std::vector<double> want;
+  for (int z = 0; z < 4; ++z)
+    for (int y = 0; y < 6; ++y)
+      for (int x = 0; x < 4; ++x)
+        want.push_back(x % 2 + 2 * (y % 3 + 3 * (z % 2)));
+  CHECK(mismatch(r, want) == "");
+  HostTensor ragged = makeTensor(DType::I32, {4, 5, 4}, -1.0);
+  CHECK_FALSE(p.run("ranks", {&ragged}));
+  CHECK_THAT(p.errors, Catch::Contains("grid dimension y (5) is not a "
+                                       "multiple of the cluster size 3"));
+}

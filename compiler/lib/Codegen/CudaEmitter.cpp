@@ -648,6 +648,10 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     return emitArith(op);
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<scf::YieldOp, func::ReturnOp>([](auto) { return success(); })
+      .Case<ClusterRankOp>([&](ClusterRankOp rank) {
+        line() << "const tlc::i64 " << bind(rank) << " = tlc::clusterRank();\n";
+        return success();
+      })
       .Case<DimOp>([&](DimOp dim) {
         line() << "const tlc::i64 " << bind(dim) << " = "
                << name(dim.getBuffer()) << ".shape[" << dim.getIndex()
@@ -2538,6 +2542,10 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   if (roleInfos.empty())
     planTma(launch);
   planTmaStores(launch);
+  if (launch.getCluster() && options.arch == "sm_80" &&
+      llvm::any_of(*launch.getCluster(), [](int64_t e) { return e > 1; }))
+    return launch.emitError("code generation: thread-block clusters need "
+                            "sm_90a; compile with --arch sm_90a");
   if (failed(emitSignature(launch)))
     return failure();
   os << "  extern __shared__ __align__(" << (tma || swizzled ? 1024 : 128)
@@ -2630,7 +2638,11 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
                            {"consumer_registers", tma->consumerRegs},
                            {"producer_registers", tma->producerRegs}};
   }
-  meta["cluster"] = llvm::json::Array{1, 1, 1};
+  llvm::json::Array cluster{1, 1, 1};
+  if (std::optional<ArrayRef<int64_t>> extents = launch.getCluster())
+    for (auto [d, extent] : llvm::enumerate(*extents))
+      cluster[d] = extent;
+  meta["cluster"] = std::move(cluster);
   meta["params"] = std::move(params);
   meta["grid"] = std::move(grid);
   llvm::json::Object constants;

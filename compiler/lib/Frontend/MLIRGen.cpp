@@ -871,10 +871,30 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
                                 "threads=N; got " +
                                     Twine(call.args.size()) + " grid sizes");
   int64_t threads = 128;
+  std::optional<std::vector<int64_t>> cluster;
   for (const KeywordArg &kw : call.kwargs) {
+    if (kw.name == "cluster") {
+      cluster = constShape(*kw.value, "a cluster extent");
+      if (!cluster)
+        return false;
+      if (cluster->size() != call.args.size())
+        return error(kw.value->getLoc(),
+                     "the cluster needs one extent per grid dimension (" +
+                         Twine(call.args.size()) + "), got " +
+                         Twine(cluster->size()));
+      int64_t blocks = 1;
+      for (int64_t extent : *cluster)
+        blocks *= extent;
+      if (blocks > 16)
+        return error(kw.value->getLoc(),
+                     "a cluster has at most 16 blocks (8 portably), got " +
+                         Twine(blocks));
+      continue;
+    }
     if (kw.name != "threads")
       return error(kw.loc, "Kernel() has no parameter '" + kw.name +
-                               "'; it takes grid sizes and threads=N");
+                               "'; it takes grid sizes, threads=N and "
+                               "cluster=(X, ...)");
     std::optional<int64_t> value = constInt(*kw.value, "threads");
     if (!value)
       return false;
@@ -906,8 +926,9 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
                                             Twine(stmt.vars.size()) +
                                             " names follow 'as'");
 
-  auto launch =
-      tile::LaunchOp::create(builder, loc(stmt.getLoc()), grid, threads);
+  auto launch = tile::LaunchOp::create(
+      builder, loc(stmt.getLoc()), grid, threads,
+      cluster ? builder.getDenseI64ArrayAttr(*cluster) : nullptr);
   mlir::Block &body = launch.getBody().emplaceBlock();
   for (size_t i = 0; i < grid.size(); ++i)
     body.addArgument(builder.getIndexType(), loc(call.args[i]->getLoc()));
@@ -2245,6 +2266,16 @@ std::optional<TValue> KernelGen::genMath(const CallExpr &call) {
       return std::nullopt;
     }
     return TValue::ofValue(materialize(args[0]->getLoc(), *v, *dtype));
+  }
+  if (callee == "cluster_rank") {
+    if (!bindArgs(call, {}, args, diags))
+      return std::nullopt;
+    if (!insideLaunch) {
+      error(call.getLoc(), "cluster_rank() is the rank of a block: use it "
+                           "inside the kernel body");
+      return std::nullopt;
+    }
+    return TValue::ofValue(tile::ClusterRankOp::create(builder, location));
   }
   if (callee == "cdiv") {
     if (!bindArgs(call, {{"a", true}, {"b", true}}, args, diags))

@@ -97,6 +97,7 @@ enum class Opc : uint8_t {
   FPToUI,
   FloatCast,
   // Buffers and tile ops.
+  ClusterRank,
   Dim,
   View,
   Alloc,
@@ -489,6 +490,8 @@ private:
   std::vector<double> scratch[4];
   Body top;
   class RoleScheduler *scheduler = nullptr; // while roles run
+  int64_t block[3] = {0, 0, 0};             // the running block's coordinates
+  int64_t cluster[3] = {1, 1, 1};           // the launch's cluster shape
 };
 
 } // namespace
@@ -619,6 +622,11 @@ LogicalResult Machine::decodeOp(Operation &op, Body &body) {
   };
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](tile::ClusterRankOp rank) {
+        Instr &in = emit(body, Opc::ClusterRank, &op);
+        in.res = id(rank.getResult());
+        return success();
+      })
       .Case([&](tile::DimOp dim) {
         Instr &in = emit(body, Opc::Dim, &op);
         in.a = id(dim.getBuffer());
@@ -967,6 +975,11 @@ LogicalResult Machine::exec(const Body &body) {
   for (const Instr &in : body.instrs) {
     LogicalResult result = success();
     switch (in.opc) {
+    case Opc::ClusterRank:
+      cells[in.res].i = block[0] % cluster[0] +
+                        cluster[0] * (block[1] % cluster[1] +
+                                      cluster[1] * (block[2] % cluster[2]));
+      break;
     case Opc::Dim:
       cells[in.res].i = views[in.a].shape[in.imm];
       break;
@@ -1451,11 +1464,26 @@ LogicalResult Machine::execLaunch(const Instr &in) {
       return failure();
     }
   }
+  std::fill(cluster, cluster + 3, 1);
+  if (std::optional<llvm::ArrayRef<int64_t>> extents =
+          llvm::cast<tile::LaunchOp>(in.op).getCluster())
+    for (size_t d = 0; d < extents->size(); ++d) {
+      cluster[d] = (*extents)[d];
+      // As the GPU runtime checks before a launch.
+      if (grid[d] % cluster[d]) {
+        opError(in.op) << "grid dimension "
+                       << "xyz"[d] << " (" << grid[d]
+                       << ") is not a multiple of the cluster size "
+                       << cluster[d];
+        return failure();
+      }
+    }
   const Body &body = in.bodies[0];
   for (int64_t z = 0; z < grid[2]; ++z)
     for (int64_t y = 0; y < grid[1]; ++y)
       for (int64_t x = 0; x < grid[0]; ++x) {
         int64_t index[3] = {x, y, z};
+        std::copy(index, index + 3, block);
         for (size_t d = 0; d < body.args.size(); ++d)
           cells[body.args[d]].i = index[d];
         if (failed(exec(body)))

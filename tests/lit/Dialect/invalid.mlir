@@ -862,3 +862,44 @@ func.func @get_slot_type(%c: !tile.channel<64x128xbf16, stages = 2>) {
   }
   return
 }
+
+// -----
+
+func.func @cluster_rank_mismatch() attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  // expected-error@+1 {{Kernel: the cluster has 1 dimensions but the grid has 2}}
+  tile.launch grid(%c4, %c4) threads(32) cluster [2] {
+  ^bb0(%bx: index, %by: index):
+  }
+  return
+}
+
+// -----
+
+func.func @cluster_too_big() attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  // expected-error@+1 {{Kernel: a cluster of 32 blocks; at most 16 (8 portably)}}
+  tile.launch grid(%c4, %c4) threads(32) cluster [4, 8] {
+  ^bb0(%bx: index, %by: index):
+  }
+  return
+}
+
+// -----
+
+func.func @cluster_zero() attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  // expected-error@+1 {{Kernel: cluster extents must be positive, got 2x0}}
+  tile.launch grid(%c4, %c4) threads(32) cluster [2, 0] {
+  ^bb0(%bx: index, %by: index):
+  }
+  return
+}
+
+// -----
+
+func.func @cluster_rank_outside() {
+  // expected-error@+1 {{cluster_rank: must be inside a kernel (tile.launch)}}
+  %rank = tile.cluster_rank
+  return
+}

@@ -199,6 +199,20 @@ func.func @specialized(%A: !tile.buffer<?x128xbf16, global> {tile.dims = ["M", "
   return
 }
 
+// A launch in thread-block clusters of 2 x 1 blocks, and the block's rank in
+// its cluster.
+// CHECK-LABEL: func.func @clusters(
+// CHECK: tile.launch grid(%{{.*}}, %{{.*}}) threads(128) cluster [2, 1] {
+// CHECK: %{{.*}} = tile.cluster_rank
+func.func @clusters(%Y: !tile.buffer<?xi32, global>) attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  tile.launch grid(%c4, %c4) threads(128) cluster [2, 1] {
+  ^bb0(%bx: index, %by: index):
+    %rank = tile.cluster_rank
+  }
+  return
+}
+
 // Types: all memory scopes, dynamic global dims, rank 0, layouts, and every
 // element type.
 // CHECK-LABEL: func.func private @types(

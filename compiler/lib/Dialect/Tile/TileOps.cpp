@@ -104,8 +104,29 @@ LogicalResult LaunchOp::verify() {
   if (threads < 1 || threads > 1024)
     return emitError() << "Kernel: threads must be between 1 and 1024, got "
                        << threads;
+  if (std::optional<ArrayRef<int64_t>> cluster = getCluster()) {
+    if (cluster->size() != numDims)
+      return emitError() << "Kernel: the cluster has " << cluster->size()
+                         << " dimensions but the grid has " << numDims;
+    int64_t blocks = 1;
+    for (int64_t extent : *cluster) {
+      if (extent < 1)
+        return emitError() << "Kernel: cluster extents must be positive, got "
+                           << formatShape(*cluster);
+      blocks *= extent;
+    }
+    if (blocks > 16)
+      return emitError() << "Kernel: a cluster of " << blocks
+                         << " blocks; at most 16 (8 portably)";
+  }
   return verifyIndexArguments(*this, getBody(), numDims, "Kernel",
                               "grid dimension");
+}
+
+LogicalResult ClusterRankOp::verify() {
+  if (!(*this)->getParentOfType<LaunchOp>())
+    return emitError() << "cluster_rank: must be inside a kernel (tile.launch)";
+  return success();
 }
 
 void LaunchOp::getAsmBlockArgumentNames(Region &region,

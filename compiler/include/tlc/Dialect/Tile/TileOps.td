@@ -35,6 +35,12 @@ def Tile_LaunchOp : Tile_Op<"launch", [
     argument per grid dimension: the block's coordinates. Buffers allocated
     inside the region live for one block.
 
+    The optional `cluster` groups the blocks into thread-block clusters
+    (sm_90): one extent per grid dimension, each at least 1, at most 16
+    blocks a cluster; each grid extent must then be a multiple of its
+    cluster extent (checked at launch). `tile.cluster_rank` numbers the
+    blocks of a cluster.
+
     Example:
 
     ```mlir
@@ -43,20 +49,27 @@ def Tile_LaunchOp : Tile_Op<"launch", [
       %a = tile.alloc : !tile.buffer<128x32xbf16, shared>
       ...
     }
+    tile.launch grid(%gx) threads(128) cluster [2] {
+    ^bb0(%bx: index):
+      %rank = tile.cluster_rank
+      ...
+    }
     ```
 
     Builders: the ODS defaults, `LaunchOp::create(builder, loc, ValueRange
-    grid, uint64_t threads)` (or `IntegerAttr threads`). They leave the region
+    grid, uint64_t threads, DenseI64ArrayAttr cluster)` (or `IntegerAttr
+    threads`; a null `cluster` for none). They leave the region
     empty: the caller adds the entry block (`getBody().emplaceBlock()`) and one
     `index` argument per grid value.
   }];
 
-  let arguments = (ins Variadic<Index>:$grid, I64Attr:$threads);
+  let arguments = (ins Variadic<Index>:$grid, I64Attr:$threads,
+                       OptionalAttr<DenseI64ArrayAttr>:$cluster);
   let regions = (region SizedRegion<1>:$body);
 
   let assemblyFormat = [{
-    `grid` `(` $grid `)` `threads` `(` $threads `)` attr-dict-with-keyword
-    $body
+    `grid` `(` $grid `)` `threads` `(` $threads `)` (`cluster` $cluster^)?
+    attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
 }
@@ -155,6 +168,31 @@ def Tile_AllocOp : Tile_Op<"alloc", [
 
   let assemblyFormat = "attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
+}
+
+def Tile_ClusterRankOp : Tile_Op<"cluster_rank", [Pure]> {
+  let summary = "the rank of the running block in its thread-block cluster";
+  let description = [{
+    The block's position in its cluster (`cluster` of the enclosing
+    `tile.launch`), x fastest: `bx % cx + cx * (by % cy + cy * (bz % cz))`,
+    from 0 to the cluster's size - 1. Without a cluster every block is rank 0.
+
+    Example:
+
+    ```mlir
+    %rank = tile.cluster_rank
+    ```
+  }];
+
+  let results = (outs Index:$result);
+  let assemblyFormat = "attr-dict";
+  let hasVerifier = 1;
+
+  let builders = [
+    OpBuilder<(ins), [{
+      build($_builder, $_state, $_builder.getIndexType());
+    }]>
+  ];
 }
 
 def Tile_DimOp : Tile_Op<"dim", [Pure]> {

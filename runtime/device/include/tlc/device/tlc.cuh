@@ -697,6 +697,15 @@ struct alignas(64) TensorMap {
   unsigned long long words[16];
 };
 
+/// The block's rank in its thread-block cluster (0 without clusters).
+__device__ __forceinline__ i64 clusterRank() {
+  unsigned rank = 0;
+#if __CUDA_ARCH__ >= 900
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+#endif
+  return i64(rank);
+}
+
 __device__ __forceinline__ unsigned smemAddress(const void *p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
