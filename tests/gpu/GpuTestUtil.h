@@ -84,6 +84,11 @@ struct HostTensor {
       std::memcpy(&h, &bytes[i * 2], 2);
       return fromF16(h);
     }
+    case rt::DType::I32: {
+      int32_t v;
+      std::memcpy(&v, &bytes[i * 4], 4);
+      return static_cast<float>(v);
+    }
     default: {
       float f;
       std::memcpy(&f, &bytes[i * 4], 4);
@@ -95,6 +100,9 @@ struct HostTensor {
     if (dtype == rt::DType::BF16 || dtype == rt::DType::F16) {
       uint16_t h = dtype == rt::DType::BF16 ? toBF16(v) : toF16(v);
       std::memcpy(&bytes[i * 2], &h, 2);
+    } else if (dtype == rt::DType::I32) {
+      int32_t n = static_cast<int32_t>(v);
+      std::memcpy(&bytes[i * 4], &n, 4);
     } else {
       std::memcpy(&bytes[i * 4], &v, 4);
     }

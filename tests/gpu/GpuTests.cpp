@@ -557,22 +557,27 @@ TEST_CASE("two chained GEMMs, the second with A in registers, match the CPU",
 
 TEST_CASE("thread-block clusters: every block knows its rank",
           "[gpu][cluster]") {
-  rt::Kernel &kernel = loadKernel("cluster", "cluster_ranks");
-  for (auto [gy, gx] : {std::pair<int64_t, int64_t>{2, 2}, {4, 6}, {8, 132}}) {
-    INFO("grid " << gx << " x " << gy);
-    DeviceTensor r(HostTensor(rt::DType::I32, {gy, gx}));
-    r.poison();
-    launch(kernel, {r.arg()});
-    HostTensor got = r.download();
-    for (int64_t y = 0; y < gy; ++y)
-      for (int64_t x = 0; x < gx; ++x)
-        REQUIRE(got.get(y * gx + x) == float(x % 2 + 2 * (y % 2)));
+  for (auto [variant, cy] :
+       {std::pair<const char *, int64_t>{"cluster", 2}, {"cluster_x", 1}}) {
+    rt::Kernel &kernel = loadKernel(variant, "cluster_ranks");
+    for (auto [gy, gx] :
+         {std::pair<int64_t, int64_t>{2, 2}, {4, 6}, {8, 132}}) {
+      INFO(variant << ": grid " << gx << " x " << gy);
+      DeviceTensor r(HostTensor(rt::DType::I32, {gy, gx}));
+      r.poison();
+      launch(kernel, {r.arg()});
+      HostTensor got = r.download();
+      for (int64_t y = 0; y < gy; ++y)
+        for (int64_t x = 0; x < gx; ++x)
+          REQUIRE(got.get(y * gx + x) == float(x % 2 + 2 * (y % cy)));
+    }
+    // A grid the cluster does not tile is refused before the launch.
+    DeviceTensor r(HostTensor(rt::DType::I32, {4, 3}));
+    rt::Arg args[] = {r.arg()};
+    rt::Status status =
+        kernel.launch(nullptr, rt::Span<const rt::Arg>(args, 1));
+    REQUIRE_FALSE(status.ok());
+    CHECK_THAT(status.message(),
+               Catch::Contains("not a multiple of the cluster size 2"));
   }
-  // A grid the cluster does not tile is refused before the launch.
-  DeviceTensor r(HostTensor(rt::DType::I32, {4, 3}));
-  rt::Arg args[] = {r.arg()};
-  rt::Status status = kernel.launch(nullptr, rt::Span<const rt::Arg>(args, 1));
-  REQUIRE_FALSE(status.ok());
-  CHECK_THAT(status.message(),
-             Catch::Contains("not a multiple of the cluster size 2"));
 }

@@ -26,7 +26,8 @@ for op in HGMMA UTMALDG UTMASTG SYNCS USETMAXREG LDL STL; do
   printf '%-10s %s\n' "$op" "$(grep -c "$op" "$out/gemm.sass")"
 done | tee "$out/gemm-sass-summary.txt"
 
-# compute-sanitizer over the GEMM tests (small shapes): memcheck, racecheck,
+# compute-sanitizer over the GEMM, channel and cluster tests (small shapes):
+# memcheck, racecheck,
 # synccheck. API errors are not reported: the runtime's parameter-layout
 # check probes cuFuncGetParamInfo one index past the last parameter, which
 # answers CUDA_ERROR_INVALID_VALUE by design.
@@ -34,7 +35,7 @@ if [[ ${TLC_SANITIZE:-1} == 1 ]]; then
   for tool in memcheck racecheck synccheck; do
     echo "== compute-sanitizer --tool $tool (GEMM tests)"
     TLC_GPU_QUICK=1 TLC_GPU_KERNELS=$bundle/gpu-kernels timeout 150 compute-sanitizer --tool $tool --report-api-errors no \
-      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large],[ws]~[bench]" > "$out/sanitizer-$tool.log" 2>&1
+      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large],[ws]~[bench],[cluster]" > "$out/sanitizer-$tool.log" 2>&1
     rc=$?
     grep -m 5 -E "Invalid|Error|Race|hazard|Barrier" "$out/sanitizer-$tool.log"
     tail -n 2 "$out/sanitizer-$tool.log"
