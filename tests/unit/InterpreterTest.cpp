@@ -1059,8 +1059,9 @@ TEST_CASE("roles passing data around a cycle: ws_cycle equals cycle_plain",
 
 TEST_CASE("roles that each get before they put deadlock, and say so",
           "[interp]") {
-  // Balanced (each channel has one put and one get per iteration), so the
-  // compile-time check passes; but both roles wait first.
+  // Balanced (each channel has one put and one get), but both roles wait
+  // first. tile-check-channels rejects this at compile time; the
+  // interpreter, which runs IR without that pass, reports it as it happens.
   Program p(R"(
 kernel knot(X: Tensor[(4, 8), f32], Y: Tensor[(4, 8), f32]):
     with Kernel(1, threads=64) as bx:

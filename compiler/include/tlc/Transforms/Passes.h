@@ -16,7 +16,9 @@ namespace tlc {
 std::unique_ptr<mlir::Pass> createInferLayoutsPass(bool preferWgmma = false);
 
 /// `tile-check-channels`: rejects channels whose puts and gets cannot be
-/// proved to run equally often (a deadlock between roles), at compile time.
+/// proved to run equally often, and roles whose channel traffic, run with
+/// `stages` slots per ring, leaves every unfinished role waiting (deadlocks
+/// between roles), at compile time.
 std::unique_ptr<mlir::Pass> createCheckChannelsPass();
 
 /// Registers all tlc passes with the global registry (for tlc-opt).
