@@ -458,8 +458,10 @@ TEST_CASE("roles and channels: a chain and a cycle of warpgroups match the "
     bool cycle;
   };
   for (Case c : {Case{"ws_chain", "ws_chain", false},
+                 Case{"ws_chain_s1", "ws_chain", false},
                  Case{"ws_chain", "chain_plain", false},
                  Case{"ws_cycle", "ws_cycle", true},
+                 Case{"ws_cycle_s3", "ws_cycle", true},
                  Case{"ws_cycle", "cycle_plain", true}})
     for (int64_t t : {int64_t(64), int64_t(1000), int64_t(64 * 132 * 3 + 17)})
       for (bool misaligned : {false, true}) {
@@ -497,6 +499,35 @@ TEST_CASE("roles and channels: a chain and a cycle of warpgroups match the "
         CHECK(relativeRms(y, c.cycle ? cycleReference(x, w, t, d)
                                      : chainReference(x, w, t, d)) < 1e-2);
       }
+}
+
+TEST_CASE("roles and channels: a loader warp streaming 4-D boxes to one "
+          "warpgroup matches the CPU",
+          "[gpu][ws]") {
+  const int64_t d = 128;
+  for (const char *variant : {"ws_stream", "ws_stream_s4"})
+    for (auto [b, t, h] : {std::tuple<int64_t, int64_t, int64_t>{1, 64, 1},
+                           {2, 1000, 3},
+                           {1, 4099, 2}}) {
+      INFO(variant << " B=" << b << " T=" << t << " H=" << h);
+      HostTensor kin(rt::DType::BF16, {b, t, h, d}), s(rt::DType::BF16, {d, d});
+      kin.randomize(rng());
+      s.randomize(rng(), -0.25f, 0.25f);
+      DeviceTensor dk(kin), ds(s),
+          dout(HostTensor(rt::DType::F32, {b, t, h, d}));
+      dout.poison();
+      launch(loadKernel(variant, "ws_stream"),
+             {dk.arg(), ds.arg(), dout.arg()});
+      HostTensor out = dout.download();
+      std::vector<double> want(b * t * h * d, 0.0);
+      for (int64_t row = 0; row < b * t * h; ++row)
+        for (int64_t k = 0; k < d; ++k) {
+          double a = kin.get(row * d + k);
+          for (int64_t j = 0; j < d; ++j)
+            want[row * d + j] += a * s.get(k * d + j);
+        }
+      CHECK(relativeRms(out, want) < 1e-4);
+    }
 }
 
 TEST_CASE("roles and channels: per-tile time against one warpgroup",
