@@ -252,6 +252,12 @@ private:
     std::string full, empty, counter;
   };
   std::optional<TmaPipeline> tma;
+  /// The name of the next tensor-map parameter, for argument `param`
+  /// (`planned`: maps of a pipeline being planned, not yet in `tma`).
+  std::string tensorMapName(unsigned param, size_t planned = 0) {
+    return names.lookup(func.getArgument(param)) + "_tma" +
+           std::to_string(tensorMaps().size() + planned);
+  }
   SmallVector<const TmaCopy *> tensorMaps() const {
     SmallVector<const TmaCopy *> maps;
     if (tma)
@@ -1745,8 +1751,7 @@ void KernelEmitter::planTmaStores(LaunchOp launch) {
     if (!t)
       return;
     t->copy = copy;
-    t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
-             std::to_string(tmaOps.size() + (tma ? tma->copies.size() : 0));
+    t->map = tensorMapName(t->param);
     tmaOps.insert({copy, std::move(*t)});
   });
 }
@@ -1823,8 +1828,7 @@ void KernelEmitter::planTma(LaunchOp launch) {
         fits = false;
         break;
       }
-      t->map = names.lookup(func.getArgument(t->param)) + "_tma" +
-               std::to_string(plan.copies.size());
+      t->map = tensorMapName(t->param, plan.copies.size());
       plan.swizzleOf[copy.getDst().getDefiningOp()] = t->swizzle;
       plan.stageBytes += t->bytes;
       plan.copies.push_back(std::move(*t));
@@ -2240,9 +2244,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
           if (int64_t swizzle = tileSwizzle(slot))
             t = planTmaCopy(view, slot, swizzle);
         if (t) {
-          t->map =
-              names.lookup(func.getArgument(t->param)) + "_tma" +
-              std::to_string(tmaOps.size() + (tma ? tma->copies.size() : 0));
+          t->map = tensorMapName(t->param);
           c.swizzle = t->swizzle;
           tmaOps.insert({put, std::move(*t)});
         }

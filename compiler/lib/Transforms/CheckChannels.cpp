@@ -71,6 +71,16 @@ std::optional<int64_t> constantValue(Value v) {
   return std::nullopt;
 }
 
+/// The trip count of `loop` when its bounds are constants.
+std::optional<int64_t> constantTripCount(scf::ForOp loop) {
+  auto lb = constantValue(loop.getLowerBound());
+  auto ub = constantValue(loop.getUpperBound());
+  auto step = constantValue(loop.getStep());
+  if (!lb || !ub || !step)
+    return std::nullopt;
+  return *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
+}
+
 /// Counts how often `op` runs per block, or reports why it cannot.
 FailureOr<Count> countExecutions(Operation *op, StringRef what) {
   Count count;
@@ -84,11 +94,8 @@ FailureOr<Count> countExecutions(Operation *op, StringRef what) {
     auto loop = dyn_cast<scf::ForOp>(parent);
     if (!loop)
       continue;
-    auto lb = constantValue(loop.getLowerBound());
-    auto ub = constantValue(loop.getUpperBound());
-    auto step = constantValue(loop.getStep());
-    if (lb && ub && step) {
-      count.factor *= *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
+    if (std::optional<int64_t> trips = constantTripCount(loop)) {
+      count.factor *= *trips;
       continue;
     }
     count.dynamicLoops.push_back(expression(loop.getLowerBound()) + ":" +
@@ -132,13 +139,8 @@ bool collectEvents(mlir::Block &block, std::vector<Event> &events,
     if (!hasTraffic)
       continue;
     int64_t trips = 1;
-    if (auto loop = dyn_cast<scf::ForOp>(op)) {
-      auto lb = constantValue(loop.getLowerBound());
-      auto ub = constantValue(loop.getUpperBound());
-      auto step = constantValue(loop.getStep());
-      if (lb && ub && step)
-        trips = *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
-    }
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      trips = constantTripCount(loop).value_or(1);
     for (int64_t trip = 0; trip < trips; ++trip)
       for (Region &region : op.getRegions())
         for (mlir::Block &nested : region)
