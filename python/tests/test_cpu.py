@@ -776,3 +776,40 @@ def test_compile_unknown_kernel_and_missing_file(compiler, tmp_path):
         tlc.compile(source, kernel="nope", cache_dir=tmp_path)
     with pytest.raises(tlc.NotFoundError):
         tlc.compile(tmp_path / "missing.tl", kernel="k", cache_dir=tmp_path)
+
+
+def test_compile_remarks(compiler, tmp_path, capsys):
+    # A Pipelined loop that masks the rows it loaded keeps cp.async; with
+    # remarks=True the compiler says so at the line, on a cache hit too.
+    source = tmp_path / "masked.tl"
+    source.write_text(
+        "kernel masked[BT=64, D=64](X: Tensor[(T, D), bf16],\n"
+        "        W: Tensor[(D, D), bf16], Y: Tensor[(BT, D), f32], n: i32):\n"
+        "    with Kernel(1, threads=128) as bx:\n"
+        "        x_s = alloc_shared((BT, D), bf16)\n"
+        "        w_s = alloc_shared((D, D), bf16)\n"
+        "        acc = alloc_fragment((BT, D), f32)\n"
+        "        clear(acc)\n"
+        "        for t in Pipelined(cdiv(T, BT), num_stages=2):\n"
+        "            copy(X[t * BT, 0], x_s)\n"
+        "            copy(W[0, 0], w_s)\n"
+        "            for i, j in Parallel(BT, D):\n"
+        "                x_s[i, j] = where(t * BT + i < n, x_s[i, j], 0.0)\n"
+        "            gemm(x_s, w_s, acc)\n"
+        "        copy(acc, Y[0, 0])\n")
+    cache = tmp_path / "cache"
+    quiet = tlc.compile_to_files(source, cache_dir=cache)
+    assert quiet.remarks == ""
+    loud = tlc.compile_to_files(source, cache_dir=cache, remarks=True)
+    assert loud.cache_hit
+    assert re.search(r"masked\.tl:9:13: remark: copy not prefetched",
+                     loud.remarks), loud.remarks
+    assert re.search(r"masked\.tl:8:9: remark: Pipelined loop not lowered "
+                     r"to TMA \+ wgmma", loud.remarks), loud.remarks
+    # The GEMM example gets every fast form: no remarks.
+    gemm = tlc.compile_to_files(REPO / "kernels" / "examples" / "gemm.tl",
+                                cache_dir=cache, remarks=True)
+    assert gemm.remarks == ""
+    capsys.readouterr()
+    tlc.compile(source, cache_dir=cache, remarks=True)
+    assert "remark: copy not prefetched" in capsys.readouterr().err

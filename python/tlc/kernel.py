@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -428,13 +429,16 @@ def kernels_dir():
 class CompileResult:
     """What :func:`compile_to_files` produced."""
 
-    __slots__ = ("ptx_path", "json_path", "cache_hit", "log")
+    __slots__ = ("ptx_path", "json_path", "cache_hit", "log", "remarks")
 
-    def __init__(self, ptx_path, json_path, cache_hit, log):
+    def __init__(self, ptx_path, json_path, cache_hit, log, remarks=""):
         self.ptx_path = ptx_path
         self.json_path = json_path
         self.cache_hit = cache_hit
         self.log = log
+        # With remarks=True: where code generation did not use a faster
+        # form, and why (one "file.tl:L:C: remark: ..." diagnostic each).
+        self.remarks = remarks
 
     def __repr__(self):
         return (f"CompileResult({self.ptx_path}, cache "
@@ -506,10 +510,12 @@ def _source_file(source_or_path, cache_dir):
 
 
 def compile_to_files(source_or_path, kernel=None, *, cache_dir=None,
-                     arch=None, **constants):
+                     arch=None, remarks=False, **constants):
     """Compiles one kernel with ``tlc --jit-cache`` and returns the cached
     PTX/metadata paths and whether the cache was hit. `source_or_path` is a
-    .tl file (path) or source text; `constants` become ``-D NAME=VALUE``."""
+    .tl file (path) or source text; `constants` become ``-D NAME=VALUE``.
+    With `remarks`, the result's ``remarks`` holds the code generator's
+    remarks (also on a cache hit)."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     path, text = _source_file(source_or_path, cache_dir)
@@ -525,6 +531,8 @@ def compile_to_files(source_or_path, kernel=None, *, cache_dir=None,
         command += ["-D", f"{name}={_constant_text(value)}"]
     if arch is not None:
         command.append(f"--arch={arch}")
+    if remarks:
+        command.append("--remarks")
     out_dir = tempfile.mkdtemp(prefix="out-", dir=cache_dir)
     try:
         command += ["--jit-cache", str(cache_dir), "-o", out_dir]
@@ -540,8 +548,9 @@ def compile_to_files(source_or_path, kernel=None, *, cache_dir=None,
             ptx = Path(match.group(2).strip())
             meta = ptx.with_suffix(".json")
             if ptx.is_file() and meta.is_file():
-                return CompileResult(str(ptx), str(meta),
-                                     match.group(1) == "hit", log)
+                return CompileResult(
+                    str(ptx), str(meta), match.group(1) == "hit", log,
+                    done.stderr.strip() if remarks else "")
         raise CompileError(
             f"tlc: the compiler did not report the cached kernel for "
             f"'{kernel}' (output: {log!r})", log)
@@ -550,11 +559,15 @@ def compile_to_files(source_or_path, kernel=None, *, cache_dir=None,
 
 
 def compile(source_or_path, kernel=None, *, cache_dir=None, arch=None,  # noqa: A001
-            **constants):
+            remarks=False, **constants):
     """Compiles a kernel of a .tl file or source text through the tlc CLI and
     its on-disk JIT cache ($TLC_CACHE_DIR or ~/.cache/tlc), and loads it.
     ``constants`` override compile-time parameters (``BM=64``, ``DT="f16"``,
-    ``USE_H0=True``). Raises tlc.CompileError with the diagnostics."""
+    ``USE_H0=True``). ``remarks=True`` prints to stderr every place where
+    code generation did not use a faster form, and why. Raises
+    tlc.CompileError with the diagnostics."""
     result = compile_to_files(source_or_path, kernel, cache_dir=cache_dir,
-                              arch=arch, **constants)
+                              arch=arch, remarks=remarks, **constants)
+    if result.remarks:
+        print(result.remarks, file=sys.stderr)
     return load(result.ptx_path, result.json_path)

@@ -630,9 +630,6 @@ static const char *kChannels = R"(
 kernel ws[BT=4, D=8, EXTRA=0](Kin: Tensor[(T, D), f32], O: Tensor[(T, D), f32]):
     with Kernel(1, threads=160) as bx:
         ring = channel((BT, D), f32, stages=2)
-        with role("loader", warps=1):
-            for t in range(cdiv(T, BT)):
-                put(ring, Kin[t * BT:t * BT + BT, :])
         with role("compute", warpgroups=1):
             acc = alloc_fragment((BT, D), f32)
             for t in range(cdiv(T, BT) + EXTRA):
@@ -641,6 +638,9 @@ kernel ws[BT=4, D=8, EXTRA=0](Kin: Tensor[(T, D), f32], O: Tensor[(T, D), f32]):
                 for i, j in Parallel(BT, D):
                     acc[i, j] = acc[i, j] * 2.0 + t
                 copy(acc, O[t * BT:t * BT + BT, :])
+        with role("loader", warps=1):
+            for t in range(cdiv(T, BT)):
+                put(ring, Kin[t * BT:t * BT + BT, :])
 )";
 
 TEST_CASE("channels are FIFO queues between roles", "[interp]") {
@@ -667,7 +667,7 @@ TEST_CASE("a get that no put will feed is a deadlock error", "[interp]") {
   HostTensor o = makeTensor(DType::F32, {8, 8});
   CHECK_FALSE(p.run("ws", {&kin, &o}));
   CHECK_THAT(p.errors,
-             Catch::StartsWith("test.tl:11:17: error: get on an empty "
+             Catch::StartsWith("test.tl:8:17: error: get on an empty "
                                "channel that no role will fill: every role "
                                "waits (the roles' puts and gets deadlock)\n"
                                "                with get(ring) as k_s:\n"

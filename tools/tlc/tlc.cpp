@@ -83,6 +83,12 @@ cl::opt<bool> noTma("no-tma",
                     cl::desc("sm_90a: lower pipelined copies with cp.async "
                              "and gemms with mma.sync, as for sm_80"),
                     cl::cat(tlcCategory));
+cl::opt<bool> remarks(
+    "remarks",
+    cl::desc("Report, at the .tl line, every place where code generation "
+             "did not use a faster form (prefetch ring, TMA + wgmma, gemms "
+             "in flight), and why"),
+    cl::cat(tlcCategory));
 cl::opt<std::string> printIrAfter(
     "print-ir-after",
     cl::desc("Print the IR after the named pass (or 'all') to stderr"),
@@ -373,6 +379,8 @@ int main(int argc, char **argv) {
       llvm::errs() << llvm::toString(result.takeError()) << "\n";
       return 1;
     }
+    if (remarks)
+      llvm::errs() << result->remarks;
     llvm::outs() << "cache " << (result->cacheHit ? "hit" : "miss") << ": "
                  << result->cachePath << "\n";
     llvm::sys::fs::create_directories(outputPath);
@@ -440,6 +448,7 @@ int main(int argc, char **argv) {
   codegen.cubin = emitKind == EmitKind::Cubin;
   codegen.warpSpecialize = !noWarpSpecialize;
   codegen.tma = !noTma;
+  codegen.remarks = remarks;
   tlc::addLoweringPasses(pm, codegen);
   if (!printIrAfter.empty()) {
     std::string wanted = printIrAfter;

@@ -103,6 +103,78 @@ std::string shapeType(ArrayRef<int64_t> shape) {
 struct Buffer;
 static std::string accessorFor(const Buffer &b, int64_t rank);
 
+/// "12:5": where `op` is in the .tl source, for remarks that point at a
+/// second place.
+static std::string sourcePlace(Operation *op) {
+  if (auto loc = op->getLoc()->findInstanceOf<FileLineColLoc>())
+    return (Twine(loc.getLine()) + ":" + Twine(loc.getColumn())).str();
+  return "?";
+}
+
+/// What the source calls `op`, for remarks: "the Parallel loop at 12:5".
+static std::string sourceName(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case<LoadOp>([](auto) { return "element read"; })
+      .Case<StoreOp>([](auto) { return "element write"; })
+      .Case<ParallelOp>([](auto) { return "Parallel loop"; })
+      .Case<CopyOp>([](auto) { return "copy"; })
+      .Case<GemmOp>([](auto) { return "gemm"; })
+      .Case<scf::ForOp>([](auto) { return "loop"; })
+      .Case<scf::IfOp>([](auto) { return "if"; })
+      .Default([](Operation *o) { return o->getName().getStringRef().str(); });
+}
+
+/// What a gemm operand is, as far as wgmma cares.
+struct WgmmaOperand {
+  enum Where { Other, SharedTile, Fragment } where = Other;
+  int64_t swizzle = 0;            // shared tiles: the swizzle in bytes, or 0
+  int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout, else 0
+  bool f32 = false;               // fragments: f32 elements
+};
+
+/// The one rule for wgmma, used both when planning a TMA pipeline and when
+/// lowering a gemm: the first condition that `gemm`, run by `threads`
+/// threads on operands `a`, `b` and `c`, misses, or an empty string when
+/// it fits.
+static std::string wgmmaMisfit(GemmOp gemm, const WgmmaOperand &a,
+                               const WgmmaOperand &b, const WgmmaOperand &c,
+                               int64_t threads) {
+  Type elem = gemm.getA().getType().getElementType();
+  ArrayRef<int64_t> cShape = gemm.getC().getType().getShape();
+  ArrayRef<int64_t> aShape = gemm.getA().getType().getShape();
+  int64_t m = cShape[0], n = cShape[1];
+  int64_t k = gemm.getTransposeA() ? aShape[0] : aShape[1];
+  std::string why;
+  llvm::raw_string_ostream os(why);
+  if (!(elem.isBF16() || elem.isF16()))
+    os << "its inputs are " << formatType(elem) << ", not bf16 or f16";
+  else if (b.where != WgmmaOperand::SharedTile || !b.swizzle)
+    os << "B is "
+       << (b.where == WgmmaOperand::Fragment ? "a fragment"
+                                             : "not a swizzled shared tile")
+       << "; wgmma reads B from swizzled shared memory";
+  else if (c.where != WgmmaOperand::Fragment || !c.f32)
+    os << "the accumulator is not an f32 fragment";
+  else if (a.where == WgmmaOperand::SharedTile && !a.swizzle)
+    os << "A is a shared tile without a swizzle";
+  else if (a.where == WgmmaOperand::Fragment && gemm.getTransposeA())
+    os << "A is a transposed fragment; wgmma reads registers untransposed";
+  else if (a.where == WgmmaOperand::Fragment &&
+           (a.warpsN != 1 || a.warpsM != c.warpsM))
+    os << "A is a fragment whose layout is not the accumulator's rows";
+  else if (a.where == WgmmaOperand::Other)
+    os << "A is neither a swizzled shared tile nor a fragment";
+  else if (c.warpsN != 1 || c.warpsM * 16 != m || m % 64 ||
+           m / 64 * 128 != threads)
+    os << "the accumulator (" << m << " rows) is not laid out as 64 rows "
+       << "per warpgroup of the " << threads << " threads running it";
+  else if (n % 16 || n > 256)
+    os << "N = " << n << " is not a multiple of 16 up to 256";
+  else if (k % 16)
+    os << "K = " << k << " is not a multiple of 16";
+  return why;
+}
+
 /// How a buffer value is represented in the generated code.
 struct Buffer {
   enum Kind { GlobalArg, GlobalView, Shared, SharedView, Fragment, Local };
@@ -144,6 +216,12 @@ private:
     lastWasBarrier = true;
   }
   void lineDirective(Location loc);
+  /// With --remarks: reports at `op` that a faster form was not used, and
+  /// why. Code generation goes on.
+  void remark(Operation *op, const Twine &why) {
+    if (options.remarks)
+      op->emitRemark(why);
+  }
   std::string fresh(StringRef prefix) {
     return (prefix + Twine(counter++)).str();
   }
@@ -308,7 +386,8 @@ private:
   LogicalResult emitGet(GetOp op);
   /// Whether `gemm` reads two swizzled shared tiles with an accumulator
   /// layout wgmma produces, on the current team.
-  bool wgmmaOperandsFit(GemmOp gemm);
+  /// wgmmaMisfit for the operands as lowered so far.
+  std::string wgmmaMisfitOfBuffers(GemmOp gemm);
   /// Some shared buffer or channel uses a swizzled layout (1024-aligned).
   bool swizzled = false;
   llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
@@ -321,8 +400,10 @@ private:
   void planTma(LaunchOp launch);
   /// A TMA box moving `tile` to or from global `view`, with the shared side
   /// swizzled by `swizzle` bytes (0: row-major), if TMA can do it.
+  /// `whyNot`, when given, receives the reason TMA cannot do the copy.
   std::optional<TmaCopy> planTmaCopy(ViewOp view, BufferType tile,
-                                     int64_t swizzle);
+                                     int64_t swizzle,
+                                     std::string *whyNot = nullptr);
   /// Shared->global copies of whole tiles that TMA can store.
   void planTmaStores(LaunchOp launch);
   /// A TMA store was issued and may still read its source: the issuing
@@ -334,7 +415,8 @@ private:
     tmaStorePending = false;
     line() << "if (team.tid == 0) tlc::bulkWaitRead<0>();\n";
   }
-  bool wgmmaFits(GemmOp gemm, const TmaPipeline &plan);
+  /// wgmmaMisfit for the operands as a TMA pipeline would leave them.
+  std::string wgmmaMisfitOfPlan(GemmOp gemm, const TmaPipeline &plan);
   LogicalResult emitTmaBody(mlir::Block &body);
   LogicalResult emitTmaProducer(mlir::Block &block);
   LogicalResult emitTmaLoop();
@@ -1203,14 +1285,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   // mbarriers order everything else.
   if ((a->kind == Buffer::Shared && a->swizzle) ||
       (b->kind == Buffer::Shared && b->swizzle)) {
-    if (!wgmmaOperandsFit(op))
+    if (std::string why = wgmmaMisfitOfBuffers(op); !why.empty())
       return op.emitError()
-             << "code generation: a gemm on swizzled shared tiles runs on "
-                "wgmma, which needs a swizzled 16-bit B, an A that is a "
-                "swizzled tile or a fragment with the accumulator's row "
-                "layout, and an f32 accumulator of 64 rows per warpgroup of "
-                "the "
-             << teamThreads << " threads running it";
+             << "gemm: on swizzled shared tiles it runs on wgmma, but " << why;
     ArrayRef<int64_t> cShape = op.getC().getType().getShape();
     ArrayRef<int64_t> aShape = op.getA().getType().getShape();
     if (op.getClearAccum())
@@ -1491,44 +1568,81 @@ void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
   launch.walk([&](scf::ForOp loop) {
     auto stages =
         loop->getAttrOfType<IntegerAttr>(TileDialect::getNumStagesAttrName());
-    if (!stages || stages.getInt() < 2 || loop.getNumResults())
+    if (!stages || stages.getInt() < 2)
       return;
+    if (loop.getNumResults()) {
+      remark(loop, "Pipelined loop not pipelined: it yields values");
+      return;
+    }
     PipelinedLoop plan;
     plan.stages = stages.getInt();
     for (Operation &op : *loop.getBody()) {
       auto copy = dyn_cast<CopyOp>(&op);
-      if (!copy)
+      if (!copy || copy.getSrc().getType().getScope() != MemoryScope::Global)
         continue;
       auto view = copy.getSrc().getDefiningOp<ViewOp>();
       auto alloc = copy.getDst().getDefiningOp<AllocOp>();
-      if (!view || !alloc || view->getBlock() != loop.getBody() ||
-          !isa<BlockArgument>(view.getSource()) ||
-          alloc.getType().getScope() != MemoryScope::Shared ||
-          loop->isAncestor(alloc) ||
-          view.getType().getElementType() != alloc.getType().getElementType())
+      auto skip = [&](const Twine &why) {
+        remark(copy, "copy not prefetched into a ring of " +
+                         Twine(plan.stages) + " stages: " + why);
+      };
+      if (!alloc || alloc.getType().getScope() != MemoryScope::Shared) {
+        skip("its destination is not a shared buffer (copy into shared "
+             "memory first to pipeline it)");
         continue;
+      }
+      if (!view || view->getBlock() != loop.getBody() ||
+          !isa<BlockArgument>(view.getSource())) {
+        skip("its source is not a tile of a kernel tensor sliced in the "
+             "loop body");
+        continue;
+      }
+      if (loop->isAncestor(alloc)) {
+        skip("its destination is allocated inside the loop");
+        continue;
+      }
+      if (view.getType().getElementType() != alloc.getType().getElementType()) {
+        skip("it converts " + formatType(view.getType().getElementType()) +
+             " to " + formatType(alloc.getType().getElementType()) +
+             "; a ring holds the tensor's type");
+        continue;
+      }
+      if (stagesOf.count(alloc)) {
+        skip("its destination is already the ring of another loop");
+        continue;
+      }
       // The ring replaces the buffer only if nothing else in the loop writes
       // it and nothing outside the loop reads it.
-      bool onlyWriter = true;
+      Operation *conflict = nullptr;
+      bool outside = false;
       for (Operation *user : alloc->getUsers()) {
         if (user == copy)
           continue;
-        if (!loop->isAncestor(user)) {
-          onlyWriter = false;
+        auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+        outside = !loop->isAncestor(user);
+        if (outside || !effects ||
+            effects.getEffectOnValue<MemoryEffects::Write>(alloc)) {
+          conflict = user;
           break;
         }
-        auto effects = dyn_cast<MemoryEffectOpInterface>(user);
-        if (!effects || effects.getEffectOnValue<MemoryEffects::Write>(alloc))
-          onlyWriter = false;
       }
-      if (!onlyWriter || stagesOf.count(alloc))
+      if (conflict) {
+        skip(Twine("its destination is ") +
+             (outside ? "used outside the loop, by the "
+                      : "also written in the loop, by the ") +
+             sourceName(conflict) + " at " + sourcePlace(conflict) +
+             "; a ring must be written only by its prefetched copy");
         continue;
+      }
       plan.copies.push_back(copy);
       stagesOf[alloc] = plan.stages;
       prefetchedCopies.insert(copy);
     }
     if (!plan.copies.empty())
       pipelinedLoops[loop] = plan;
+    else
+      remark(loop, "Pipelined loop not pipelined: no copy from global "
+                   "memory in its body can be prefetched");
   });
 }
 
@@ -1657,13 +1771,6 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
 // Hopper pipelines: TMA rings, mbarriers, wgmma, warp specialisation
 //===----------------------------------------------------------------------===//
 
-/// Registers per thread a block of `threads` threads starts with under
-/// __launch_bounds__(threads, 1): what setmaxnreg budgets are measured
-/// against.
-static int64_t launchRegisterCap(int64_t threads) {
-  return std::min<int64_t>(255, 65536 / threads) / 8 * 8;
-}
-
 /// The swizzle (bytes) TMA and wgmma use for a 2-D 16-bit tile, or 0.
 static int64_t tileSwizzle(BufferType type) {
   Type elem = type.getElementType();
@@ -1675,29 +1782,27 @@ static int64_t tileSwizzle(BufferType type) {
   return 0;
 }
 
-/// Scalar code the producer role may need: integer arithmetic and tensor
-/// dimensions over block indices, parameters and constants.
-static bool isHoistable(Operation *op) {
-  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
-      !isa<DimOp>(op))
-    return false;
-  return llvm::all_of(op->getOperands(), [](Value v) {
-    Operation *def = v.getDefiningOp();
-    return !def || isHoistable(def);
-  });
-}
-
 std::optional<KernelEmitter::TmaCopy>
-KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle) {
-  if (!view || !isa<BlockArgument>(view.getSource()) ||
-      view.getType().getElementType() != tile.getElementType())
+KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle,
+                           std::string *whyNot) {
+  auto fail = [&](StringRef why) -> std::optional<TmaCopy> {
+    if (whyNot)
+      *whyNot = why.str();
     return std::nullopt;
+  };
+  if (!view || !isa<BlockArgument>(view.getSource()))
+    return fail("its global side is not a tile of a kernel tensor");
+  if (view.getType().getElementType() != tile.getElementType())
+    return fail("it converts element types");
   auto tensor = cast<BufferType>(view.getSource().getType());
   Type elem = tile.getElementType();
   int64_t rank = tensor.getRank();
-  if (!(elem.isBF16() || elem.isF16() || elem.isF32()) || rank > 5 ||
-      tile.getRank() != 2)
-    return std::nullopt;
+  if (!(elem.isBF16() || elem.isF16() || elem.isF32()))
+    return fail("TMA here moves bf16, f16 or f32");
+  if (rank > 5)
+    return fail("the tensor has more than 5 dimensions");
+  if (tile.getRank() != 2)
+    return fail("the shared tile is not 2-D");
   ArrayRef<int64_t> dropped = view.getDroppedDims();
   SmallVector<int64_t> kept;
   for (int64_t d = 0; d < rank; ++d)
@@ -1706,7 +1811,8 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle) {
   // The tile's rows run along one tensor dimension and its contiguous
   // dimension is the tensor's innermost one (stride 1, checked at launch).
   if (kept.size() != 2 || kept[1] != rank - 1)
-    return std::nullopt;
+    return fail("the tile's rows do not run along the tensor's innermost "
+                "dimension");
   TmaCopy t;
   t.view = view;
   t.param = cast<BlockArgument>(view.getSource()).getArgNumber();
@@ -1719,7 +1825,8 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle) {
   t.chunk = swizzle ? swizzle / width : t.inner;
   if (t.rows > 256 || t.chunk > 256 || t.chunk * width % 16 ||
       t.inner % t.chunk)
-    return std::nullopt;
+    return fail("a TMA box has at most 256 rows of at most 256 elements, a "
+                "multiple of 16 bytes");
   t.bytes = t.rows * t.inner * width;
   for (int64_t d = 0; d < rank; ++d)
     t.box.push_back(d == rank - 1 ? t.chunk : d == kept[0] ? t.rows : 1);
@@ -1756,78 +1863,114 @@ void KernelEmitter::planTmaStores(LaunchOp launch) {
   });
 }
 
-bool KernelEmitter::wgmmaFits(GemmOp gemm, const TmaPipeline &plan) {
-  Type elem = gemm.getA().getType().getElementType();
-  if (!(elem.isBF16() || elem.isF16()) ||
-      gemm.getB().getType().getElementType() != elem)
-    return false;
-  auto acc = gemm.getC().getDefiningOp<AllocOp>();
-  if (!acc || acc.getType().getScope() != MemoryScope::Fragment ||
-      !acc.getType().getElementType().isF32())
-    return false;
-  auto layout =
-      acc->getAttrOfType<DictionaryAttr>(TileDialect::getLayoutAttrName());
-  if (!layout || layout.getAs<StringAttr>("kind").getValue() != "mma")
-    return false;
-  ArrayRef<int64_t> cShape = acc.getType().getShape();
-  int64_t m = cShape[0], n = cShape[1];
-  int64_t k = gemm.getTransposeA() ? gemm.getA().getType().getShape()[0]
-                                   : gemm.getA().getType().getShape()[1];
-  if (layout.getAs<IntegerAttr>("warps_n").getInt() != 1 ||
-      layout.getAs<IntegerAttr>("warps_m").getInt() * 16 != m || m % 64 ||
-      m / 64 * 128 != plan.consumerThreads || n % 16 || n > 256 || k % 16)
-    return false;
-  auto isRing = [&](Value v) {
+std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
+                                             const TmaPipeline &plan) {
+  auto describe = [&](Value v) {
+    WgmmaOperand operand;
     auto alloc = v.getDefiningOp<AllocOp>();
-    return alloc && plan.swizzleOf.count(alloc);
+    if (!alloc)
+      return operand;
+    BufferType type = alloc.getType();
+    if (type.getScope() == MemoryScope::Shared) {
+      operand.where = WgmmaOperand::SharedTile;
+      operand.swizzle = plan.swizzleOf.lookup(alloc);
+    } else if (type.getScope() == MemoryScope::Fragment) {
+      operand.where = WgmmaOperand::Fragment;
+      operand.f32 = type.getElementType().isF32();
+      auto layout = alloc->getAttrOfType<DictionaryAttr>(
+          TileDialect::getLayoutAttrName());
+      if (layout && layout.getAs<StringAttr>("kind").getValue() == "mma") {
+        operand.warpsM = layout.getAs<IntegerAttr>("warps_m").getInt();
+        operand.warpsN = layout.getAs<IntegerAttr>("warps_n").getInt();
+      }
+    }
+    return operand;
   };
-  return isRing(gemm.getA()) && isRing(gemm.getB());
+  WgmmaOperand a = describe(gemm.getA()), b = describe(gemm.getB());
+  // The pipeline swizzles only its rings.
+  if (a.where != WgmmaOperand::SharedTile || !a.swizzle)
+    return "A is not a tile of the loop's TMA ring";
+  if (b.where != WgmmaOperand::SharedTile || !b.swizzle)
+    return "B is not a tile of the loop's TMA ring";
+  return wgmmaMisfit(gemm, a, b, describe(gemm.getC()), plan.consumerThreads);
 }
 
 void KernelEmitter::planTma(LaunchOp launch) {
   if (!options.tma || options.arch != "sm_90a")
     return;
   int64_t blockThreads = static_cast<int64_t>(launch.getThreads());
-  if (blockThreads % 128)
-    return;
-  for (auto &[op, loop] : pipelinedLoops) {
-    auto forOp = cast<scf::ForOp>(op);
+  // In program order, so that the choice of the one TMA pipeline is stable.
+  SmallVector<scf::ForOp> loops;
+  launch.walk([&](scf::ForOp loop) {
+    if (pipelinedLoops.count(loop))
+      loops.push_back(loop);
+  });
+  for (scf::ForOp forOp : loops) {
+    const PipelinedLoop &loop = pipelinedLoops[forOp];
+    auto decline = [&](const Twine &why) {
+      remark(forOp,
+             "Pipelined loop not lowered to TMA + wgmma (it keeps "
+             "cp.async" +
+                 Twine(options.warpSpecialize ? " and no producer warpgroup"
+                                              : "") +
+                 "): " + why);
+    };
+    if (tma) {
+      decline("a kernel has one TMA pipeline, and the loop at " +
+              sourcePlace(tma->loop) + " has it");
+      continue;
+    }
+    if (blockThreads % 128) {
+      decline("the block's " + Twine(blockThreads) +
+              " threads are not whole warpgroups");
+      continue;
+    }
     // The producer runs the loops around this one (an outer tile loop of a
     // persistent kernel, say): they must be plain loops over scalar bounds.
-    auto hoistableBounds = [](scf::ForOp f) {
+    auto uniformBounds = [](scf::ForOp f) {
       return llvm::all_of(
           ValueRange{f.getLowerBound(), f.getUpperBound(), f.getStep()},
           [](Value v) {
             Operation *def = v.getDefiningOp();
-            return !def || isHoistable(def);
+            return !def || isUniformScalarCode(def);
           });
     };
-    bool nestable = hoistableBounds(forOp);
-    for (Operation *parent = forOp->getParentOp(); parent != launch;
-         parent = parent->getParentOp()) {
+    Operation *notNestable = uniformBounds(forOp) ? nullptr : forOp;
+    for (Operation *parent = forOp->getParentOp();
+         parent != launch && !notNestable; parent = parent->getParentOp()) {
       auto outer = dyn_cast<scf::ForOp>(parent);
-      nestable &= outer && hoistableBounds(outer);
-      if (!outer)
-        break;
+      if (!outer || !uniformBounds(outer))
+        notNestable = parent;
     }
-    if (!nestable)
+    if (notNestable) {
+      decline(notNestable == forOp.getOperation()
+                  ? Twine("its bounds are not scalar code the producer can "
+                          "recompute")
+                  : "it is inside the " + sourceName(notNestable) + " at " +
+                        sourcePlace(notNestable) +
+                        ", which the producer cannot follow (only loops "
+                        "over scalar bounds)");
       continue;
+    }
     TmaPipeline plan;
     plan.loop = forOp;
     plan.stages = loop.stages;
     plan.consumerThreads = blockThreads;
-    bool fits = true;
+    std::string why;
     for (CopyOp copy : loop.copies) {
       BufferType ring = copy.getDst().getType();
+      int64_t swizzle = tileSwizzle(ring);
       std::optional<TmaCopy> t;
-      if (int64_t swizzle = tileSwizzle(ring))
-        t = planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), ring, swizzle);
-      if (t)
-        t->copy = copy;
-      if (!t) {
-        fits = false;
+      if (!swizzle)
+        why = "the copy at " + sourcePlace(copy) +
+              " fills a shared tile wgmma cannot read swizzled (a 2-D bf16 "
+              "or f16 tile with rows of 32, 64 or a multiple of 128 bytes)";
+      else if (!(t = planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), ring,
+                                 swizzle, &why)))
+        why = "the copy at " + sourcePlace(copy) + " is not a TMA box: " + why;
+      if (!t)
         break;
-      }
+      t->copy = copy;
       t->map = tensorMapName(t->param, plan.copies.size());
       plan.swizzleOf[copy.getDst().getDefiningOp()] = t->swizzle;
       plan.stageBytes += t->bytes;
@@ -1837,32 +1980,53 @@ void KernelEmitter::planTma(LaunchOp launch) {
     SmallVector<GemmOp> gemms;
     for (const TmaCopy &t : plan.copies) {
       for (Operation *user : t.copy.getDst().getUsers()) {
+        if (!why.empty())
+          break;
         if (user == t.copy.getOperation())
           continue;
         auto gemm = dyn_cast<GemmOp>(user);
-        if (!gemm || !wgmmaFits(gemm, plan) || gemm.getC() == t.copy.getDst())
-          fits = false;
-        else if (!llvm::is_contained(gemms, gemm))
+        if (!gemm || gemm.getC() == t.copy.getDst()) {
+          why = "the ring filled at " + sourcePlace(t.copy) +
+                " is also read by the " + sourceName(user) + " at " +
+                sourcePlace(user) + "; only wgmma gemms may read a TMA ring";
+        } else if (std::string misfit = wgmmaMisfitOfPlan(gemm, plan);
+                   !misfit.empty()) {
+          why = "the gemm at " + sourcePlace(gemm) +
+                " cannot run on wgmma: " + misfit;
+        } else if (!llvm::is_contained(gemms, gemm)) {
           gemms.push_back(gemm);
+        }
       }
     }
     // The producer recomputes the copies' coordinates: they may use only
     // scalar code.
     for (const TmaCopy &t : plan.copies)
       for (Value offset : t.view.getOffsets())
-        if (Operation *def = offset.getDefiningOp())
-          fits &= isHoistable(def);
-    if (!fits || plan.copies.empty())
+        if (Operation *def = offset.getDefiningOp();
+            why.empty() && def && !isUniformScalarCode(def))
+          why = "the coordinates of the copy at " + sourcePlace(t.copy) +
+                " depend on the " + sourceName(def) + " at " +
+                sourcePlace(def) +
+                ", which the producer warpgroup cannot recompute";
+    if (!why.empty()) {
+      decline(why);
       continue;
+    }
     // With nothing but copies and gemms in the body, each iteration's gemms
     // stay in flight while the next iteration waits for its data.
-    bool onlyGemms = llvm::all_of(*forOp.getBody(), [&](Operation &o) {
-      return isa<scf::YieldOp, ViewOp>(o) || isHoistable(&o) ||
-             prefetchedCopies.contains(&o) ||
-             (isa<GemmOp>(o) && llvm::is_contained(gemms, cast<GemmOp>(o)));
-    });
+    Operation *other = nullptr;
+    for (Operation &o : *forOp.getBody())
+      if (!other &&
+          !(isa<scf::YieldOp, ViewOp>(o) || isUniformScalarCode(&o) ||
+            prefetchedCopies.contains(&o) ||
+            (isa<GemmOp>(o) && llvm::is_contained(gemms, cast<GemmOp>(o)))))
+        other = &o;
     bool ws = options.warpSpecialize;
-    plan.waitDepth = ws && onlyGemms && plan.stages >= 2 ? gemms.size() : 0;
+    plan.waitDepth = ws && !other && plan.stages >= 2 ? gemms.size() : 0;
+    if (ws && other)
+      remark(forOp, "Pipelined loop waits for its wgmma gemms every "
+                    "iteration: the body also runs the " +
+                        sourceName(other) + " at " + sourcePlace(other));
     if (ws) {
       plan.producerThreads = 128;
       // setmaxnreg: the producer keeps 40 registers, the consumers share the
@@ -1879,7 +2043,6 @@ void KernelEmitter::planTma(LaunchOp launch) {
     for (GemmOp gemm : gemms)
       wgmmaGemms.insert(gemm);
     tma = std::move(plan);
-    return; // One TMA pipeline per kernel.
   }
 }
 
@@ -2014,7 +2177,7 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
         return failure();
       --indent;
       line() << "}\n";
-    } else if (isHoistable(&op)) {
+    } else if (isUniformScalarCode(&op)) {
       if (failed(emitOp(&op)))
         return failure();
     }
@@ -2158,7 +2321,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
     return roles.front().emitError(
         "code generation: roles and channels need the sm_90a back end "
         "(mbarriers, TMA, setmaxnreg); compile with --arch sm_90a");
-  int64_t blockWarps = static_cast<int64_t>(launch.getThreads()) / 32;
+  // The layout rules were checked by the tile.launch verifier.
   int64_t warp = 0;
   for (RoleOp role : roles) {
     RoleInfo info;
@@ -2166,53 +2329,9 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
     info.warps = static_cast<int64_t>(role.getWarps());
     info.firstWarp = warp;
     info.regs = role.getRegs() ? static_cast<int64_t>(*role.getRegs()) : 0;
-    if (info.warps % 4 == 0 && warp % 4)
-      return role.emitError()
-             << "code generation: role '" << role.getName()
-             << "' is made of warpgroups but starts at warp " << warp
-             << "; wgmma needs warpgroups to start at a multiple of 4 warps "
-                "(declare warpgroup roles before warp roles)";
-    if (info.warps % 4 && warp / 4 != (warp + info.warps - 1) / 4)
-      return role.emitError()
-             << "code generation: role '" << role.getName() << "' ("
-             << info.warps << " warps from warp " << warp
-             << ") straddles a warpgroup boundary; setmaxnreg works on "
-                "whole warpgroups";
     warp += info.warps;
     roleInfos.push_back(info);
   }
-  if (warp != blockWarps)
-    return launch.emitError()
-           << "code generation: the roles use " << warp << " warps but the "
-           << "kernel has threads=" << blockWarps * 32 << " (" << blockWarps
-           << " warps)";
-  if (roleInfos.size() > 15)
-    return roles[15].emitError("code generation: at most 15 roles (one "
-                               "named barrier each)");
-  // setmaxnreg works per warpgroup: roles sharing one must agree, and the
-  // budgets must fit the register file.
-  int64_t cap = launchRegisterCap(blockWarps * 32);
-  int64_t total = 0;
-  for (int64_t wg = 0; wg < blockWarps / 4 + (blockWarps % 4 != 0); ++wg) {
-    const RoleInfo *first = nullptr;
-    for (const RoleInfo &r : roleInfos) {
-      if (r.firstWarp / 4 > wg || (r.firstWarp + r.warps - 1) / 4 < wg)
-        continue;
-      if (first && first->regs != r.regs)
-        return r.role.emitError()
-               << "code generation: roles '" << first->role.getName()
-               << "' and '" << r.role.getName() << "' share warpgroup " << wg
-               << " but ask for different register budgets (" << first->regs
-               << " and " << r.regs << "); setmaxnreg applies to whole "
-               << "warpgroups";
-      first = &r;
-    }
-    total += (first && first->regs ? first->regs : cap) * 128;
-  }
-  if (total > 65536)
-    return launch.emitError()
-           << "code generation: the roles' register budgets need " << total
-           << " registers per block, more than the 65536 of a multiprocessor";
 
   // Channels: who puts, who gets, how slots are filled and laid out.
   walk = launch.walk([&](ChannelOp op) -> WalkResult {
@@ -2232,9 +2351,6 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
     for (Operation *user : op->getUsers()) {
       auto role = user->getParentOfType<RoleOp>();
       if (auto put = dyn_cast<PutOp>(user)) {
-        if (c.putter && role != c.putter)
-          return put.emitError("code generation: a channel is filled by one "
-                               "role; this put is in another");
         c.putter = role;
         auto view = put.getSrc().getDefiningOp<ViewOp>();
         std::optional<TmaCopy> t;
@@ -2250,17 +2366,15 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
         }
         c.tmaPut = t.has_value();
       } else if (auto get = dyn_cast<GetOp>(user)) {
-        if (c.getter && role != c.getter)
-          return get.emitError("code generation: a channel is drained by one "
-                               "role; this get is in another");
         c.getter = role;
         for (Operation *slotUser : get.getSlot().getUsers())
           readByGemm |= isa<GemmOp>(slotUser);
       }
     }
+    // tile-check-channels rejected one-sided channels; an unused one needs
+    // no barriers.
     if (!c.putter || !c.getter)
-      return op.emitError("code generation: a channel needs a put in one "
-                          "role and a get in another");
+      return WalkResult::advance();
     // All puts of a channel fill it the same way.
     for (Operation *user : op->getUsers())
       if (auto put = dyn_cast<PutOp>(user))
@@ -2304,14 +2418,8 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
   for (Operation &op : body) {
     if (isa<RoleOp>(op))
       continue;
-    auto alloc = dyn_cast<AllocOp>(op);
-    if (alloc && alloc.getType().getScope() != MemoryScope::Shared)
-      return op.emitError("code generation: in a kernel with roles, "
-                          "allocate fragments and local buffers inside the "
-                          "role that uses them");
-    if (!isHoistable(&op) && !isa<AllocOp, ChannelOp, AnnotateLayoutOp>(op))
-      return op.emitError("code generation: in a kernel with roles, this "
-                          "operation must be inside a role");
+    // The tile.launch verifier admits only shared buffers, channels and
+    // uniform scalar code here.
     if (failed(emitOp(&op)))
       return failure();
   }
@@ -2464,27 +2572,25 @@ LogicalResult KernelEmitter::emitGet(GetOp op) {
   return success();
 }
 
-bool KernelEmitter::wgmmaOperandsFit(GemmOp gemm) {
-  Buffer *a = buffer(gemm.getA()), *b = buffer(gemm.getB()),
-         *c = buffer(gemm.getC());
-  Type elem = gemm.getA().getType().getElementType();
-  if (!a || !b || !c || b->kind != Buffer::Shared || !b->swizzle ||
-      !(elem.isBF16() || elem.isF16()) ||
-      gemm.getB().getType().getElementType() != elem ||
-      c->kind != Buffer::Fragment || c->elem != "float")
-    return false;
-  ArrayRef<int64_t> cShape = gemm.getC().getType().getShape();
-  ArrayRef<int64_t> aShape = gemm.getA().getType().getShape();
-  int64_t m = cShape[0], n = cShape[1];
-  int64_t k = gemm.getTransposeA() ? aShape[0] : aShape[1];
-  // A from shared memory (swizzled), or from registers in the layout of a
-  // wgmma accumulator of the same rows (not transposed).
-  bool aFits = a->kind == Buffer::Shared
-                   ? a->swizzle != 0
-                   : a->kind == Buffer::Fragment && !gemm.getTransposeA() &&
-                         a->warpsN == 1 && a->warpsM == c->warpsM;
-  return aFits && c->warpsN == 1 && c->warpsM * 16 == m && m % 64 == 0 &&
-         m / 64 * 128 == teamThreads && n % 16 == 0 && n <= 256 && k % 16 == 0;
+std::string KernelEmitter::wgmmaMisfitOfBuffers(GemmOp gemm) {
+  auto describe = [&](Value v) {
+    WgmmaOperand operand;
+    Buffer *buf = buffer(v);
+    if (!buf)
+      return operand;
+    if (buf->kind == Buffer::Shared) {
+      operand.where = WgmmaOperand::SharedTile;
+      operand.swizzle = buf->swizzle;
+    } else if (buf->kind == Buffer::Fragment) {
+      operand.where = WgmmaOperand::Fragment;
+      operand.warpsM = buf->warpsM;
+      operand.warpsN = buf->warpsN;
+      operand.f32 = buf->elem == "float";
+    }
+    return operand;
+  };
+  return wgmmaMisfit(gemm, describe(gemm.getA()), describe(gemm.getB()),
+                     describe(gemm.getC()), teamThreads);
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {

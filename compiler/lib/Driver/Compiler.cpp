@@ -20,7 +20,7 @@
 using namespace tlc;
 
 void tlc::addLoweringPasses(mlir::PassManager &pm,
-                             const CodegenOptions &options) {
+                            const CodegenOptions &options) {
   mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
   kernels.addPass(createCheckChannelsPass());
   kernels.addPass(createInferLayoutsPass(options.arch == "sm_90a"));
@@ -36,11 +36,11 @@ void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,
   llvm::json::Array defineList;
   for (const std::string &d : defines)
     defineList.push_back(d);
-  meta["compile_options"] = llvm::json::Object{
-      {"defines", std::move(defineList)},
-      {"arch", options.arch},
-      {"tma", options.tma},
-      {"warp_specialize", options.warpSpecialize}};
+  meta["compile_options"] =
+      llvm::json::Object{{"defines", std::move(defineList)},
+                         {"arch", options.arch},
+                         {"tma", options.tma},
+                         {"warp_specialize", options.warpSpecialize}};
 }
 
 std::string tlc::defaultCacheDir() {
@@ -60,13 +60,18 @@ std::string tlc::defaultCacheDir() {
 
 namespace {
 
+/// Prints diagnostics to a stream, for a router that picks the stream.
+struct StreamDiagnostics : mlir::SourceMgrDiagnosticHandler {
+  using mlir::SourceMgrDiagnosticHandler::emitDiagnostic;
+  using mlir::SourceMgrDiagnosticHandler::SourceMgrDiagnosticHandler;
+};
+
 std::string cacheKey(const JitRequest &request) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << "tlc " << TLC_VERSION << "\nnvrtc " << nvrtcVersion() << "\narch "
      << request.codegen.arch << "\ntma " << request.codegen.tma << "\nws "
-     << request.codegen.warpSpecialize << "\nkernel " << request.kernel
-     << "\n";
+     << request.codegen.warpSpecialize << "\nkernel " << request.kernel << "\n";
   for (const std::string &d : request.defines)
     os << "-D " << d << "\n";
   os << "device library " << llvm::xxh3_64bits(deviceLibrarySource()) << " "
@@ -108,15 +113,19 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
   llvm::sys::path::append(base, request.kernel + "-" + cacheKey(request));
   std::string ptxPath = (base + ".ptx").str();
   std::string jsonPath = (base + ".json").str();
+  std::string remarksPath = (base + ".remarks").str();
 
   JitResult result;
   result.cachePath = ptxPath;
-  // The metadata is written last, so its presence means a complete entry.
+  // The metadata is written last, so its presence means a complete entry
+  // (with its PTX and its remarks).
   auto json = llvm::MemoryBuffer::getFile(jsonPath);
   auto ptx = llvm::MemoryBuffer::getFile(ptxPath);
-  if (json && ptx) {
+  auto cachedRemarks = llvm::MemoryBuffer::getFile(remarksPath);
+  if (json && ptx && cachedRemarks) {
     result.ptx = (*ptx)->getBuffer().str();
     result.metadata = (*json)->getBuffer().str();
+    result.remarks = (*cachedRemarks)->getBuffer().str();
     result.cacheHit = true;
     return result;
   }
@@ -140,13 +149,25 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
       buildTileModule(context, *module, frontend, diags);
   if (!tile)
     return llvm::createStringError(errors);
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errorStream);
+  // Remarks go to their own text (kept with the cached kernel), everything
+  // else to the error message.
+  llvm::raw_string_ostream remarkStream(result.remarks);
+  StreamDiagnostics errorHandler(sourceMgr, &context, errorStream);
+  StreamDiagnostics remarkHandler(sourceMgr, &context, remarkStream);
+  mlir::ScopedDiagnosticHandler router(&context, [&](mlir::Diagnostic &d) {
+    (d.getSeverity() == mlir::DiagnosticSeverity::Remark ? remarkHandler
+                                                         : errorHandler)
+        .emitDiagnostic(d);
+    return mlir::success();
+  });
+  CodegenOptions codegen = request.codegen;
+  codegen.remarks = true;
   mlir::PassManager pm(&context);
-  addLoweringPasses(pm, request.codegen);
+  addLoweringPasses(pm, codegen);
   if (mlir::failed(pm.run(*tile)))
     return llvm::createStringError(errors);
   mlir::FailureOr<std::vector<KernelArtifact>> artifacts =
-      emitCuda(*tile, request.codegen);
+      emitCuda(*tile, codegen);
   if (mlir::failed(artifacts) || artifacts->size() != 1)
     return llvm::createStringError(errors);
   KernelArtifact &artifact = artifacts->front();
@@ -163,6 +184,8 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
     return llvm::createStringError(ec, "cannot create the cache directory %s",
                                    dir.c_str());
   if (llvm::Error e = writeAtomically(ptxPath, result.ptx))
+    return std::move(e);
+  if (llvm::Error e = writeAtomically(remarksPath, result.remarks))
     return std::move(e);
   if (llvm::Error e = writeAtomically(jsonPath, result.metadata))
     return std::move(e);

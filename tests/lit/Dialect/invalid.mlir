@@ -382,6 +382,187 @@ func.func @role_args(%n: index) {
   return
 }
 
+// -----
+
+// Role layout rules live in the tile.launch verifier, so the interpreter and
+// the GPU path accept the same kernels.
+func.func @role_warpgroup_alignment(%n: index) {
+  tile.launch grid(%n) threads(256) {
+  ^bb0(%bx: index):
+    tile.role "loader" attributes {warps = 1 : i64} {
+    }
+    // expected-error@+1 {{role: 'math' is made of warpgroups but starts at warp 1; wgmma needs warpgroups to start at a multiple of 4 warps (declare warpgroup roles before warp roles)}}
+    tile.role "math" attributes {warps = 4 : i64} {
+    }
+    tile.role "idle" attributes {warps = 3 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_straddles(%n: index) {
+  tile.launch grid(%n) threads(256) {
+  ^bb0(%bx: index):
+    tile.role "a" attributes {warps = 2 : i64} {
+    }
+    // expected-error@+1 {{role: 'b' (3 warps from warp 2) straddles a warpgroup boundary; setmaxnreg works on whole warpgroups}}
+    tile.role "b" attributes {warps = 3 : i64} {
+    }
+    tile.role "c" attributes {warps = 3 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_warps_add_up(%n: index) {
+  // expected-error@+1 {{Kernel: the roles use 5 warps but the kernel has threads=256 (8 warps)}}
+  tile.launch grid(%n) threads(256) {
+  ^bb0(%bx: index):
+    tile.role "math" attributes {warps = 4 : i64} {
+    }
+    tile.role "loader" attributes {warps = 1 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_budgets_disagree(%n: index) {
+  tile.launch grid(%n) threads(256) {
+  ^bb0(%bx: index):
+    tile.role "math" attributes {warps = 4 : i64, regs = 240 : i64} {
+    }
+    tile.role "loader" attributes {warps = 2 : i64, regs = 24 : i64} {
+    }
+    // expected-error@+1 {{role: roles 'loader' and 'idle' share warpgroup 1 but ask for different register budgets (24 and 40); setmaxnreg applies to whole warpgroups}}
+    tile.role "idle" attributes {warps = 2 : i64, regs = 40 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_budgets_total(%n: index) {
+  // expected-error@+1 {{Kernel: the roles' register budgets need 68608 registers per block, more than the 65536 of a multiprocessor}}
+  tile.launch grid(%n) threads(384) {
+  ^bb0(%bx: index):
+    tile.role "math" attributes {warps = 8 : i64, regs = 256 : i64} {
+    }
+    tile.role "loader" attributes {warps = 4 : i64, regs = 24 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_fragment_outside(%n: index) {
+  tile.launch grid(%n) threads(128) {
+  ^bb0(%bx: index):
+    // expected-error@+1 {{alloc: in a kernel with roles, fragments and local buffers belong to one role: allocate them inside the role that uses them}}
+    %acc = tile.alloc : !tile.buffer<64x64xf32, fragment>
+    tile.role "math" attributes {warps = 4 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @role_op_outside(%n: index, %s: !tile.buffer<64xf32, shared>) {
+  tile.launch grid(%n) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    // expected-error@+1 {{Kernel: in a kernel with roles, this operation must be inside a role (only shared buffers, channels and scalar code may sit between roles)}}
+    %x = tile.load %s[%c0] : !tile.buffer<64xf32, shared>
+    tile.role "math" attributes {warps = 4 : i64} {
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @channel_two_putters(%n: index, %g: !tile.buffer<64xf32, global>) {
+  tile.launch grid(%n) threads(192) {
+  ^bb0(%bx: index):
+    %ch = tile.channel {name = "ring"} : !tile.channel<64xf32, stages = 2>
+    tile.role "math" attributes {warps = 4 : i64} {
+      tile.get %ch : !tile.channel<64xf32, stages = 2> {
+      ^bb0(%slot: !tile.buffer<64xf32, shared>):
+      }
+      tile.get %ch : !tile.channel<64xf32, stages = 2> {
+      ^bb0(%slot: !tile.buffer<64xf32, shared>):
+      }
+    }
+    tile.role "a" attributes {warps = 1 : i64} {
+      tile.put %ch, %g : !tile.channel<64xf32, stages = 2>, !tile.buffer<64xf32, global>
+    }
+    tile.role "b" attributes {warps = 1 : i64} {
+      // expected-error@+1 {{put: channel 'ring' is filled by role 'a'; this put is in role 'b' (one role puts to a channel)}}
+      tile.put %ch, %g : !tile.channel<64xf32, stages = 2>, !tile.buffer<64xf32, global>
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @channel_two_getters(%n: index, %g: !tile.buffer<64xf32, global>) {
+  tile.launch grid(%n) threads(192) {
+  ^bb0(%bx: index):
+    %ch = tile.channel : !tile.channel<64xf32, stages = 2>
+    tile.role "math" attributes {warps = 4 : i64} {
+      tile.get %ch : !tile.channel<64xf32, stages = 2> {
+      ^bb0(%slot: !tile.buffer<64xf32, shared>):
+      }
+    }
+    tile.role "loader" attributes {warps = 1 : i64} {
+      tile.put %ch, %g : !tile.channel<64xf32, stages = 2>, !tile.buffer<64xf32, global>
+      tile.put %ch, %g : !tile.channel<64xf32, stages = 2>, !tile.buffer<64xf32, global>
+    }
+    tile.role "other" attributes {warps = 1 : i64} {
+      // expected-error@+1 {{get: channel is drained by role 'math'; this get is in role 'other' (one role gets from a channel)}}
+      tile.get %ch : !tile.channel<64xf32, stages = 2> {
+      ^bb0(%slot: !tile.buffer<64xf32, shared>):
+      }
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @put_outside_role(%n: index, %g: !tile.buffer<64xf32, global>) {
+  tile.launch grid(%n) threads(128) {
+  ^bb0(%bx: index):
+    %ch = tile.channel : !tile.channel<64xf32, stages = 2>
+    // expected-error@+1 {{put: must be inside a role (tile.role); channels connect roles}}
+    tile.put %ch, %g : !tile.channel<64xf32, stages = 2>, !tile.buffer<64xf32, global>
+  }
+  return
+}
+
+// -----
+
+func.func @get_outside_role(%n: index) {
+  tile.launch grid(%n) threads(128) {
+  ^bb0(%bx: index):
+    %ch = tile.channel : !tile.channel<64xf32, stages = 2>
+    // expected-error@+1 {{get: must be inside a role (tile.role); channels connect roles}}
+    tile.get %ch : !tile.channel<64xf32, stages = 2> {
+    ^bb0(%slot: !tile.buffer<64xf32, shared>):
+    }
+  }
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // tile.alloc, tile.dim, tile.view, tile.annotate_layout
 //===----------------------------------------------------------------------===//

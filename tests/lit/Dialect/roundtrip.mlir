@@ -153,7 +153,8 @@ func.func @rows(%X: !tile.buffer<?x128xf32, global> {tile.dims = ["R", "128"]},
   return
 }
 
-// Warp specialization: a loader role feeds a consumer role through a channel.
+// Warp specialization: a loader role feeds a consumer role through a channel
+// (warpgroup roles first, fragments inside the role that holds them).
 // CHECK-LABEL: func.func @specialized(
 func.func @specialized(%A: !tile.buffer<?x128xbf16, global> {tile.dims = ["M", "128"]},
                        %steps: i32) attributes {tile.kernel} {
@@ -166,19 +167,9 @@ func.func @specialized(%A: !tile.buffer<?x128xbf16, global> {tile.dims = ["M", "
     // CHECK: %[[CH:.*]] = tile.channel {name = "ring"} : !tile.channel<64x128xbf16, stages = 2>
     %ch = tile.channel {name = "ring"} : !tile.channel<64x128xbf16, stages = 2>
     %W_s = tile.alloc {name = "W_s"} : !tile.buffer<64x128xbf16, shared>
-    %acc = tile.alloc {name = "acc"} : !tile.buffer<128x128xf32, fragment>
-    // CHECK: tile.role "loader" attributes {regs = 24 : i64, warps = 1 : i64} {
-    tile.role "loader" attributes {warps = 1 : i64, regs = 24 : i64} {
-      scf.for %s = %c0 to %n step %c1 {
-        %row = arith.muli %s, %c64 : index
-        %A_t = tile.view %A[%row, %c0] sizes [64, 128]
-            : !tile.buffer<?x128xbf16, global> -> !tile.buffer<64x128xbf16, global>
-        // CHECK: tile.put %[[CH]], %{{.*}} : !tile.channel<64x128xbf16, stages = 2>, !tile.buffer<64x128xbf16, global>
-        tile.put %ch, %A_t : !tile.channel<64x128xbf16, stages = 2>, !tile.buffer<64x128xbf16, global>
-      }
-    }
     // CHECK: tile.role "mma" attributes {warps = 4 : i64} {
     tile.role "mma" attributes {warps = 4 : i64} {
+      %acc = tile.alloc {name = "acc"} : !tile.buffer<128x128xf32, fragment>
       scf.for %s = %c0 to %n step %c1 {
         // CHECK: tile.get %[[CH]] : !tile.channel<64x128xbf16, stages = 2> {
         // CHECK-NEXT: ^bb0(%[[SLOT:.*]]: !tile.buffer<64x128xbf16, shared>):
@@ -191,9 +182,19 @@ func.func @specialized(%A: !tile.buffer<?x128xbf16, global> {tile.dims = ["M", "
         }
       }
     }
-    // CHECK: tile.role "idle" attributes {warps = 3 : i64} {
+    // CHECK: tile.role "loader" attributes {regs = 24 : i64, warps = 1 : i64} {
+    tile.role "loader" attributes {warps = 1 : i64, regs = 24 : i64} {
+      scf.for %s = %c0 to %n step %c1 {
+        %row = arith.muli %s, %c64 : index
+        %A_t = tile.view %A[%row, %c0] sizes [64, 128]
+            : !tile.buffer<?x128xbf16, global> -> !tile.buffer<64x128xbf16, global>
+        // CHECK: tile.put %[[CH]], %{{.*}} : !tile.channel<64x128xbf16, stages = 2>, !tile.buffer<64x128xbf16, global>
+        tile.put %ch, %A_t : !tile.channel<64x128xbf16, stages = 2>, !tile.buffer<64x128xbf16, global>
+      }
+    }
+    // CHECK: tile.role "idle" attributes {regs = 24 : i64, warps = 3 : i64} {
     // CHECK-NEXT: }
-    tile.role "idle" attributes {warps = 3 : i64} {
+    tile.role "idle" attributes {warps = 3 : i64, regs = 24 : i64} {
     }
   }
   return

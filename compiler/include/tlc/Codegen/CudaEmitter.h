@@ -32,6 +32,10 @@ struct CodegenOptions {
   /// sm_90a: give such loops a producer warpgroup that issues the TMA copies
   /// while the block's warpgroups compute, with setmaxnreg per role.
   bool warpSpecialize = true;
+  /// Report, as MLIR remarks at the .tl line, every place where a faster
+  /// form (a prefetch ring, TMA + wgmma, gemms left in flight) was not used,
+  /// and why (`tlc --remarks`).
+  bool remarks = false;
 };
 
 struct KernelArtifact {

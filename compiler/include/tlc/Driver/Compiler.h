@@ -46,6 +46,9 @@ struct JitResult {
   std::string metadata; // JSON, schema tlc.kernel/1
   bool cacheHit = false;
   std::string cachePath; // NAME-HASH.ptx in the cache directory
+  /// The code generator's remarks (CodegenOptions::remarks), as printed
+  /// diagnostics: always collected, and cached with the kernel.
+  std::string remarks;
 };
 
 /// `$TLC_CACHE_DIR`, else `$XDG_CACHE_HOME/tlc`, else `~/.cache/tlc`.

@@ -10,6 +10,8 @@
 
 #include "tlc/Dialect/Tile/TileDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
@@ -95,6 +97,104 @@ static LogicalResult verifyIndexArguments(Operation *op, Region &region,
 // LaunchOp
 //===----------------------------------------------------------------------===//
 
+int64_t tlc::tile::launchRegisterCap(int64_t threads) {
+  return std::min<int64_t>(255, 65536 / std::max<int64_t>(threads, 1)) / 8 * 8;
+}
+
+bool tlc::tile::isUniformScalarCode(Operation *op) {
+  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+      !isa<DimOp>(op))
+    return false;
+  return llvm::all_of(op->getOperands(), [](Value v) {
+    Operation *def = v.getDefiningOp();
+    return !def || isUniformScalarCode(def);
+  });
+}
+
+/// The rules a kernel with roles follows on every back end, so that the
+/// interpreter and the GPU path accept the same programs: roles tile the
+/// block's warps (warpgroups first, none straddling a warpgroup), roles
+/// sharing a warpgroup agree on `setmaxnreg`, the budgets fit the register
+/// file, and the code between the roles is shared memory, channels or
+/// uniform scalar code.
+static LogicalResult verifyRoles(LaunchOp launch) {
+  Block &body = launch.getBody().front();
+  SmallVector<RoleOp> roles(body.getOps<RoleOp>());
+  if (roles.empty())
+    return success();
+  struct Span {
+    mutable RoleOp role; // (MLIR op handles are not const-correct)
+    int64_t firstWarp, warps, regs;
+  };
+  SmallVector<Span> spans;
+  int64_t warp = 0;
+  for (RoleOp role : roles) {
+    int64_t warps = static_cast<int64_t>(role.getWarps());
+    if (warps % 4 == 0 && warp % 4)
+      return role.emitError()
+             << "role: '" << role.getName()
+             << "' is made of warpgroups but starts at warp " << warp
+             << "; wgmma needs warpgroups to start at a multiple of 4 warps "
+                "(declare warpgroup roles before warp roles)";
+    if (warps % 4 && warp / 4 != (warp + warps - 1) / 4)
+      return role.emitError()
+             << "role: '" << role.getName() << "' (" << warps
+             << " warps from warp " << warp
+             << ") straddles a warpgroup boundary; setmaxnreg works on "
+                "whole warpgroups";
+    spans.push_back(
+        {role, warp, warps, role.getRegs() ? int64_t(*role.getRegs()) : 0});
+    warp += warps;
+  }
+  int64_t threads = launch.getThreadsAttr().getInt();
+  if (warp * 32 != threads)
+    return launch.emitError()
+           << "Kernel: the roles use " << warp << " warps but the kernel has "
+           << "threads=" << threads << " (" << threads / 32 << " warps"
+           << (threads % 32 ? " and a partial one" : "") << ")";
+  if (spans.size() > 15)
+    return roles[15].emitError("role: at most 15 roles (one named barrier "
+                               "each)");
+  int64_t cap = launchRegisterCap(threads);
+  int64_t total = 0;
+  for (int64_t wg = 0; wg * 4 < warp; ++wg) {
+    const Span *first = nullptr;
+    for (const Span &span : spans) {
+      if (span.firstWarp / 4 > wg || (span.firstWarp + span.warps - 1) / 4 < wg)
+        continue;
+      if (first && first->regs != span.regs)
+        return span.role.emitError()
+               << "role: roles '" << first->role.getName() << "' and '"
+               << span.role.getName() << "' share warpgroup " << wg
+               << " but ask for different register budgets (" << first->regs
+               << " and " << span.regs
+               << "); setmaxnreg applies to whole warpgroups";
+      first = &span;
+    }
+    total += (first && first->regs ? first->regs : cap) * 128;
+  }
+  if (total > 65536)
+    return launch.emitError()
+           << "Kernel: the roles' register budgets need " << total
+           << " registers per block, more than the 65536 of a multiprocessor";
+  for (Operation &op : body) {
+    if (isa<RoleOp, ChannelOp, AnnotateLayoutOp>(op) ||
+        isUniformScalarCode(&op))
+      continue;
+    auto alloc = dyn_cast<AllocOp>(op);
+    if (alloc && alloc.getType().getScope() == MemoryScope::Shared)
+      continue;
+    if (alloc)
+      return op.emitError("alloc: in a kernel with roles, fragments and "
+                          "local buffers belong to one role: allocate them "
+                          "inside the role that uses them");
+    return op.emitError("Kernel: in a kernel with roles, this operation "
+                        "must be inside a role (only shared buffers, "
+                        "channels and scalar code may sit between roles)");
+  }
+  return success();
+}
+
 LogicalResult LaunchOp::verify() {
   size_t numDims = getGrid().size();
   if (numDims < 1 || numDims > 3)
@@ -122,6 +222,9 @@ LogicalResult LaunchOp::verify() {
   return verifyIndexArguments(*this, getBody(), numDims, "Kernel",
                               "grid dimension");
 }
+
+// After the nested ops: the role rules read the roles' attributes.
+LogicalResult LaunchOp::verifyRegions() { return verifyRoles(*this); }
 
 LogicalResult ClusterRankOp::verify() {
   if (!(*this)->getParentOfType<LaunchOp>())
@@ -528,6 +631,32 @@ LogicalResult ChannelOp::verify() {
   if (!(*this)->getParentOfType<LaunchOp>())
     return emitError() << "channel: must be created inside a kernel "
                           "(tile.launch)";
+  // One role fills the channel and one role drains it: the full and empty
+  // barriers count the arrivals of exactly those roles' threads.
+  // In program order (a use list is not), so the error is at the later use.
+  SmallVector<Operation *> uses;
+  if (auto launch = (*this)->getParentOfType<LaunchOp>())
+    launch.walk([&](Operation *op) {
+      if (isa<PutOp, GetOp>(op) && op->getOperand(0) == getResult())
+        uses.push_back(op);
+    });
+  RoleOp putter, getter;
+  for (Operation *user : uses) {
+    auto role = user->getParentOfType<RoleOp>();
+    if (!role)
+      continue; // The put or get reports that it is outside a role.
+    bool isPut = isa<PutOp>(user);
+    RoleOp &owner = isPut ? putter : getter;
+    if (owner && owner != role)
+      return user->emitError()
+             << (isPut ? "put: channel " : "get: channel ")
+             << (getName() ? "'" + getName()->str() + "' " : std::string())
+             << "is " << (isPut ? "filled" : "drained") << " by role '"
+             << owner.getName() << "'; this " << (isPut ? "put" : "get")
+             << " is in role '" << role.getName() << "' (one role "
+             << (isPut ? "puts to" : "gets from") << " a channel)";
+    owner = role;
+  }
   return success();
 }
 
@@ -553,6 +682,9 @@ LogicalResult PutOp::verify() {
                        << " but the channel holds "
                        << formatType(channel.getElementType())
                        << " (a TMA load cannot convert)";
+  if (!(*this)->getParentOfType<RoleOp>())
+    return emitError() << "put: must be inside a role (tile.role); channels "
+                          "connect roles";
   return success();
 }
 
@@ -571,6 +703,9 @@ LogicalResult GetOp::verify() {
       slot.getScope() != MemoryScope::Shared)
     return emitError() << "get: the body's argument must be the slot, "
                        << slotType << ", not " << body.getArgument(0).getType();
+  if (!(*this)->getParentOfType<RoleOp>())
+    return emitError() << "get: must be inside a role (tile.role); channels "
+                          "connect roles";
   return success();
 }
 

@@ -40,6 +40,17 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 /// diagnostic adds around a streamed type: `bf16`, `f32`.
 std::string formatType(mlir::Type type);
 
+/// Registers per thread that a block of `threads` threads starts with under
+/// `__launch_bounds__(threads, 1)`: the budget `setmaxnreg` is measured
+/// against, and what a role without `regs` keeps.
+int64_t launchRegisterCap(int64_t threads);
+
+/// Whether `op` is scalar code that every thread of a block computes alike:
+/// integer or float arithmetic and tensor dimensions over block indices,
+/// kernel parameters and constants. Such code may sit outside the roles of
+/// a kernel (each role recomputes it).
+bool isUniformScalarCode(mlir::Operation *op);
+
 } // namespace tlc::tile
 
 #endif // TLC_DIALECT_TILE_TILEDIALECT_H

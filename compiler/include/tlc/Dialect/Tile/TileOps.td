@@ -56,6 +56,14 @@ def Tile_LaunchOp : Tile_Op<"launch", [
     }
     ```
 
+    With `tile.role`s in the body, the roles tile the block's warps in
+    order (warpgroup roles start at a multiple of 4 warps, smaller roles do
+    not straddle a warpgroup), roles sharing a warpgroup ask for the same
+    `regs`, the budgets fit the 65536 registers of a multiprocessor, and the
+    only other ops in the body are shared allocations, channels,
+    `tile.annotate_layout` and uniform scalar code (arith, math, tile.dim).
+    Every back end holds kernels to these rules (the region verifier).
+
     Builders: the ODS defaults, `LaunchOp::create(builder, loc, ValueRange
     grid, uint64_t threads, DenseI64ArrayAttr cluster)` (or `IntegerAttr
     threads`; a null `cluster` for none). They leave the region
@@ -72,6 +80,7 @@ def Tile_LaunchOp : Tile_Op<"launch", [
     attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 }
 
 def Tile_ParallelOp : Tile_Op<"parallel", [
