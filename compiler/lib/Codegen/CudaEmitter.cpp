@@ -103,27 +103,6 @@ std::string shapeType(ArrayRef<int64_t> shape) {
 struct Buffer;
 static std::string accessorFor(const Buffer &b, int64_t rank);
 
-/// "12:5": where `op` is in the .tl source, for remarks that point at a
-/// second place.
-static std::string sourcePlace(Operation *op) {
-  if (auto loc = op->getLoc()->findInstanceOf<FileLineColLoc>())
-    return (Twine(loc.getLine()) + ":" + Twine(loc.getColumn())).str();
-  return "?";
-}
-
-/// What the source calls `op`, for remarks: "the Parallel loop at 12:5".
-static std::string sourceName(Operation *op) {
-  return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case<LoadOp>([](auto) { return "element read"; })
-      .Case<StoreOp>([](auto) { return "element write"; })
-      .Case<ParallelOp>([](auto) { return "Parallel loop"; })
-      .Case<CopyOp>([](auto) { return "copy"; })
-      .Case<GemmOp>([](auto) { return "gemm"; })
-      .Case<scf::ForOp>([](auto) { return "loop"; })
-      .Case<scf::IfOp>([](auto) { return "if"; })
-      .Default([](Operation *o) { return o->getName().getStringRef().str(); });
-}
-
 /// What a gemm operand is, as far as wgmma cares.
 struct WgmmaOperand {
   enum Where { Other, SharedTile, Fragment } where = Other;
@@ -216,6 +195,17 @@ private:
     lastWasBarrier = true;
   }
   void lineDirective(Location loc);
+  /// Waits on ring slot `slot` of the mbarrier array `barriers` for use
+  /// number `use` of a `stages`-slot ring: the one parity rule of every
+  /// ring (TMA pipelines and channels). Use u of a slot completes phase
+  /// u / stages of its full barrier; an empty barrier's parity is flipped
+  /// so that the first pass over a fresh ring does not wait.
+  void waitRingSlot(StringRef barriers, StringRef slot, StringRef use,
+                    int64_t stages, bool emptyBarrier) {
+    line() << "tlc::mbarrierWait(&" << barriers << "[" << slot
+           << "], (unsigned(" << use << " / " << stages << ") & 1u)"
+           << (emptyBarrier ? " ^ 1u" : "") << ");\n";
+  }
   /// With --remarks: reports at `op` that a faster form was not used, and
   /// why. Code generation goes on.
   void remark(Operation *op, const Twine &why) {
@@ -1565,84 +1555,17 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
 }
 
 void KernelEmitter::findPipelinedCopies(LaunchOp launch) {
-  launch.walk([&](scf::ForOp loop) {
+  // tile-plan-prefetch chose the prefetched copies.
+  launch.walk([&](CopyOp copy) {
     auto stages =
-        loop->getAttrOfType<IntegerAttr>(TileDialect::getNumStagesAttrName());
-    if (!stages || stages.getInt() < 2)
+        copy->getAttrOfType<IntegerAttr>(TileDialect::getPrefetchAttrName());
+    if (!stages)
       return;
-    if (loop.getNumResults()) {
-      remark(loop, "Pipelined loop not pipelined: it yields values");
-      return;
-    }
-    PipelinedLoop plan;
+    PipelinedLoop &plan = pipelinedLoops[copy->getParentOp()];
     plan.stages = stages.getInt();
-    for (Operation &op : *loop.getBody()) {
-      auto copy = dyn_cast<CopyOp>(&op);
-      if (!copy || copy.getSrc().getType().getScope() != MemoryScope::Global)
-        continue;
-      auto view = copy.getSrc().getDefiningOp<ViewOp>();
-      auto alloc = copy.getDst().getDefiningOp<AllocOp>();
-      auto skip = [&](const Twine &why) {
-        remark(copy, "copy not prefetched into a ring of " +
-                         Twine(plan.stages) + " stages: " + why);
-      };
-      if (!alloc || alloc.getType().getScope() != MemoryScope::Shared) {
-        skip("its destination is not a shared buffer (copy into shared "
-             "memory first to pipeline it)");
-        continue;
-      }
-      if (!view || view->getBlock() != loop.getBody() ||
-          !isa<BlockArgument>(view.getSource())) {
-        skip("its source is not a tile of a kernel tensor sliced in the "
-             "loop body");
-        continue;
-      }
-      if (loop->isAncestor(alloc)) {
-        skip("its destination is allocated inside the loop");
-        continue;
-      }
-      if (view.getType().getElementType() != alloc.getType().getElementType()) {
-        skip("it converts " + formatType(view.getType().getElementType()) +
-             " to " + formatType(alloc.getType().getElementType()) +
-             "; a ring holds the tensor's type");
-        continue;
-      }
-      if (stagesOf.count(alloc)) {
-        skip("its destination is already the ring of another loop");
-        continue;
-      }
-      // The ring replaces the buffer only if nothing else in the loop writes
-      // it and nothing outside the loop reads it.
-      Operation *conflict = nullptr;
-      bool outside = false;
-      for (Operation *user : alloc->getUsers()) {
-        if (user == copy)
-          continue;
-        auto effects = dyn_cast<MemoryEffectOpInterface>(user);
-        outside = !loop->isAncestor(user);
-        if (outside || !effects ||
-            effects.getEffectOnValue<MemoryEffects::Write>(alloc)) {
-          conflict = user;
-          break;
-        }
-      }
-      if (conflict) {
-        skip(Twine("its destination is ") +
-             (outside ? "used outside the loop, by the "
-                      : "also written in the loop, by the ") +
-             sourceName(conflict) + " at " + sourcePlace(conflict) +
-             "; a ring must be written only by its prefetched copy");
-        continue;
-      }
-      plan.copies.push_back(copy);
-      stagesOf[alloc] = plan.stages;
-      prefetchedCopies.insert(copy);
-    }
-    if (!plan.copies.empty())
-      pipelinedLoops[loop] = plan;
-    else
-      remark(loop, "Pipelined loop not pipelined: no copy from global "
-                   "memory in its body can be prefetched");
+    plan.copies.push_back(copy);
+    stagesOf[copy.getDst().getDefiningOp()] = plan.stages;
+    prefetchedCopies.insert(copy);
   });
 }
 
@@ -2159,9 +2082,7 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
       ++indent;
       line() << "const int " << slot << " = int(" << p.counter << " % "
              << p.stages << ");\n";
-      line() << "tlc::mbarrierWait(&" << p.empty << "[" << slot
-             << "], (unsigned(" << p.counter << " / " << p.stages
-             << ") & 1u) ^ 1u);\n";
+      waitRingSlot(p.empty, slot, p.counter, p.stages, /*emptyBarrier=*/true);
       if (failed(emitTmaIssueAll(iv, slot)))
         return failure();
       --indent;
@@ -2210,9 +2131,8 @@ LogicalResult KernelEmitter::emitTmaLoop() {
            << "; " << iv << " += " << step << ", ++" << p.counter << ") {\n";
   };
   auto waitFull = [&] {
-    line() << "tlc::mbarrierWait(&" << p.full << "[" << p.counter << " % "
-           << stages << "], unsigned(" << p.counter << " / " << stages
-           << ") & 1u);\n";
+    waitRingSlot(p.full, p.counter + " % " + std::to_string(stages), p.counter,
+                 stages, /*emptyBarrier=*/false);
   };
   if (!p.producerThreads) {
     // One role: thread 0 keeps stages - 1 copies in flight; the block
@@ -2500,17 +2420,14 @@ static Buffer slotBuffer(StringRef pointer, StringRef elem,
 std::pair<std::string, std::string> KernelEmitter::openSlot(const Channel &c,
                                                             bool producer) {
   // A producer waits for the slot to be empty, a consumer for it to be full.
-  // Parity comes from the role's use count; the producer's is flipped so
-  // that its first pass over the fresh ring does not wait.
   const std::string &counter = producer ? c.putCounter : c.getCounter;
   std::string slot = fresh("slot"), ptr = fresh("slot_ptr");
   line() << "{\n";
   ++indent;
   line() << "const int " << slot << " = int(" << counter << " % " << c.stages
          << ");\n";
-  line() << "tlc::mbarrierWait(&" << (producer ? c.empty : c.full) << "["
-         << slot << "], (unsigned(" << counter << " / " << c.stages << ") & 1u)"
-         << (producer ? " ^ 1u" : "") << ");\n";
+  waitRingSlot(producer ? c.empty : c.full, slot, counter, c.stages,
+               /*emptyBarrier=*/producer);
   line() << c.elem << " *const " << ptr << " = " << c.slots << " + " << slot
          << " * " << c.stageElements << ";\n";
   return {slot, ptr};

@@ -24,6 +24,7 @@ void tlc::addLoweringPasses(mlir::PassManager &pm,
   mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
   kernels.addPass(createCheckChannelsPass());
   kernels.addPass(createInferLayoutsPass(options.arch == "sm_90a"));
+  kernels.addPass(createPlanPrefetchPass(options.remarks));
 }
 
 void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,

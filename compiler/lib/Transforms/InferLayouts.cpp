@@ -156,4 +156,5 @@ void tlc::registerPasses() {
   PassRegistration<InferLayoutsPass>(
       [] { return std::make_unique<InferLayoutsPass>(); });
   registerPass([] { return createCheckChannelsPass(); });
+  registerPass([] { return createPlanPrefetchPass(); });
 }

@@ -563,6 +563,38 @@ func.func @get_outside_role(%n: index) {
   return
 }
 
+// -----
+
+func.func @prefetch_outside_pipelined(%a: !tile.buffer<64xf32, global>, %s: !tile.buffer<64xf32, shared>) {
+  // expected-error@+1 {{'tile.prefetch' is only valid on a tile.copy in a Pipelined loop (scf.for with tile.num_stages)}}
+  tile.copy %a, %s {tile.prefetch = 2 : i64} : !tile.buffer<64xf32, global>, !tile.buffer<64xf32, shared>
+  return
+}
+
+// -----
+
+func.func @prefetch_stages(%a: !tile.buffer<64xf32, global>, %s: !tile.buffer<64xf32, shared>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %k = %c0 to %n step %c1 {
+    // expected-error@+1 {{'tile.prefetch' must be an integer ring size of at least 2}}
+    tile.copy %a, %s {tile.prefetch = 1 : i64} : !tile.buffer<64xf32, global>, !tile.buffer<64xf32, shared>
+  } {tile.num_stages = 2 : i64}
+  return
+}
+
+// -----
+
+func.func @prefetch_shared_to_shared(%a: !tile.buffer<64xf32, shared>, %s: !tile.buffer<64xf32, shared>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %k = %c0 to %n step %c1 {
+    // expected-error@+1 {{'tile.prefetch': only global->shared copies are prefetched}}
+    tile.copy %a, %s {tile.prefetch = 2 : i64} : !tile.buffer<64xf32, shared>, !tile.buffer<64xf32, shared>
+  } {tile.num_stages = 2 : i64}
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // tile.alloc, tile.dim, tile.view, tile.annotate_layout
 //===----------------------------------------------------------------------===//

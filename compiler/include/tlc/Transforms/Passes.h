@@ -21,6 +21,12 @@ std::unique_ptr<mlir::Pass> createInferLayoutsPass(bool preferWgmma = false);
 /// between roles), at compile time.
 std::unique_ptr<mlir::Pass> createCheckChannelsPass();
 
+/// `tile-plan-prefetch`: marks each global->shared copy of a `Pipelined`
+/// loop that is prefetched into a ring of `tile.num_stages` shared buffers
+/// with `tile.prefetch = S`; with `remarks`, reports every copy that is not,
+/// and why.
+std::unique_ptr<mlir::Pass> createPlanPrefetchPass(bool remarks = false);
+
 /// Registers all tlc passes with the global registry (for tlc-opt).
 void registerPasses();
 

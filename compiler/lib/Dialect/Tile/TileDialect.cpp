@@ -121,6 +121,25 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
 
+  if (name == getPrefetchAttrName()) {
+    auto copy = dyn_cast<CopyOp>(op);
+    auto loop = op->getParentOfType<scf::ForOp>();
+    if (!copy || !loop || !loop->hasAttr(getNumStagesAttrName()))
+      return op->emitError() << "'" << name
+                             << "' is only valid on a tile.copy in a "
+                                "Pipelined loop (scf.for with tile.num_stages)";
+    auto stages = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!stages || !stages.getType().isSignlessInteger() ||
+        stages.getValue().slt(2))
+      return op->emitError()
+             << "'" << name << "' must be an integer ring size of at least 2";
+    if (copy.getSrc().getType().getScope() != MemoryScope::Global ||
+        copy.getDst().getType().getScope() != MemoryScope::Shared)
+      return op->emitError()
+             << "'" << name << "': only global->shared copies are prefetched";
+    return success();
+  }
+
   if (name == getLayoutAttrName()) {
     auto alloc = dyn_cast<AllocOp>(op);
     if (!alloc || alloc.getType().getScope() != MemoryScope::Fragment)

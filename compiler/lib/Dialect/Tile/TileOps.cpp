@@ -12,10 +12,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace tlc::tile;
@@ -96,6 +98,24 @@ static LogicalResult verifyIndexArguments(Operation *op, Region &region,
 //===----------------------------------------------------------------------===//
 // LaunchOp
 //===----------------------------------------------------------------------===//
+
+std::string tlc::tile::sourcePlace(Operation *op) {
+  if (auto loc = op->getLoc()->findInstanceOf<FileLineColLoc>())
+    return (Twine(loc.getLine()) + ":" + Twine(loc.getColumn())).str();
+  return "?";
+}
+
+std::string tlc::tile::sourceName(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case<LoadOp>([](auto) { return "element read"; })
+      .Case<StoreOp>([](auto) { return "element write"; })
+      .Case<ParallelOp>([](auto) { return "Parallel loop"; })
+      .Case<CopyOp>([](auto) { return "copy"; })
+      .Case<GemmOp>([](auto) { return "gemm"; })
+      .Case<scf::ForOp>([](auto) { return "loop"; })
+      .Case<scf::IfOp>([](auto) { return "if"; })
+      .Default([](Operation *o) { return o->getName().getStringRef().str(); });
+}
 
 int64_t tlc::tile::launchRegisterCap(int64_t threads) {
   return std::min<int64_t>(255, 65536 / std::max<int64_t>(threads, 1)) / 8 * 8;

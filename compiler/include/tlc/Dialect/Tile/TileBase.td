@@ -67,6 +67,10 @@ def Tile_Dialect : Dialect {
     /// The thread<->element layout chosen for a fragment allocation:
     /// {kind = "strided"} or {kind = "mma", warps_m = WM, warps_n = WN}.
     static ::llvm::StringRef getLayoutAttrName() { return "tile.layout"; }
+    /// Set by tile-plan-prefetch on a global->shared `tile.copy` of a
+    /// Pipelined loop: the copy is prefetched into a ring of that many
+    /// shared buffers (its destination's only writer in the loop).
+    static ::llvm::StringRef getPrefetchAttrName() { return "tile.prefetch"; }
 
   private:
     void registerTypes();

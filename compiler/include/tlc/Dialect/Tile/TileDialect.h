@@ -40,6 +40,14 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 /// diagnostic adds around a streamed type: `bf16`, `f32`.
 std::string formatType(mlir::Type type);
 
+/// "12:5": where `op` is in the .tl source, for diagnostics that point at a
+/// second place.
+std::string sourcePlace(mlir::Operation *op);
+
+/// What the source language calls `op`, for diagnostics: "element write",
+/// "Parallel loop", "gemm", ...
+std::string sourceName(mlir::Operation *op);
+
 /// Registers per thread that a block of `threads` threads starts with under
 /// `__launch_bounds__(threads, 1)`: the budget `setmaxnreg` is measured
 /// against, and what a role without `regs` keeps.
