@@ -1810,9 +1810,10 @@ std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
     return operand;
   };
   WgmmaOperand a = describe(gemm.getA()), b = describe(gemm.getB());
-  // The pipeline swizzles only its rings.
-  if (a.where != WgmmaOperand::SharedTile || !a.swizzle)
-    return "A is not a tile of the loop's TMA ring";
+  // The pipeline swizzles only its rings; A may also come from registers.
+  if (a.where != WgmmaOperand::Fragment &&
+      (a.where != WgmmaOperand::SharedTile || !a.swizzle))
+    return "A is neither a tile of the loop's TMA ring nor a fragment";
   if (b.where != WgmmaOperand::SharedTile || !b.swizzle)
     return "B is not a tile of the loop's TMA ring";
   return wgmmaMisfit(gemm, a, b, describe(gemm.getC()), plan.consumerThreads);
