@@ -384,45 +384,39 @@ TEST_CASE("GEMM throughput", "[gpu][bench]") {
     DeviceTensor da(a), db(b);
     DeviceTensor c32(HostTensor(rt::DType::F32, {size.m, size.n}));
     DeviceTensor c16(HostTensor(rt::DType::BF16, {size.m, size.n}));
-    // bf16 output is what torch.matmul (the anchor) produces.
-    for (const char *variant : {"gemm_bf16_bf16", "gemm_bf16_bf16_nows",
-                                "gemm_bf16_bf16_notma", "gemm_bf16_f32"}) {
-      if (onlyVariant && std::string(variant) != onlyVariant)
+    // bf16 output is what torch.matmul (the anchor) produces. gemm_rs pairs
+    // a fragment computed in the loop with a ring tile (TMA + producer +
+    // wgmma with A from registers), against the same kernel without the
+    // producer and without TMA (cp.async + mma.sync, the path such loops
+    // took before).
+    struct Variant {
+      const char *name, *kernel;
+    };
+    for (Variant variant : {Variant{"gemm_bf16_bf16", "gemm"},
+                            {"gemm_bf16_bf16_nows", "gemm"},
+                            {"gemm_bf16_bf16_notma", "gemm"},
+                            {"gemm_bf16_f32", "gemm"},
+                            {"gemm_rs", "gemm_rs"},
+                            {"gemm_rs_nows", "gemm_rs"},
+                            {"gemm_rs_notma", "gemm_rs"}}) {
+      if (onlyVariant && std::string(variant.name) != onlyVariant)
         continue;
-      rt::Kernel &gemm = loadKernel(variant, "gemm");
+      rt::Kernel &gemm = loadKernel(variant.name, variant.kernel);
       bool bf16Out = gemm.info().params[2].dtype == rt::DType::BF16;
-      rt::Arg args[] = {da.arg(), db.arg(), (bf16Out ? c16 : c32).arg()};
+      // gemm_rs's fourth parameter: alpha.
+      rt::Arg args[] = {da.arg(), db.arg(), (bf16Out ? c16 : c32).arg(),
+                        rt::Arg::f32(0.5f)};
+      size_t numArgs = gemm.info().params.size();
       double ms = medianMs(
           [&] {
-            REQUIRE(
-                gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 3)).ok());
+            REQUIRE(gemm.launch(nullptr, rt::Span<const rt::Arg>(args, numArgs))
+                        .ok());
           },
           size.m * size.n * size.k >= (int64_t(1) << 39) ? 10 : 20);
       std::printf("BENCH gemm %s bf16->%s %lldx%lldx%lld: %.3f ms, %.1f "
                   "TFLOP/s\n",
-                  variant, bf16Out ? "bf16" : "f32", (long long)size.m,
+                  variant.name, bf16Out ? "bf16" : "f32", (long long)size.m,
                   (long long)size.n, (long long)size.k, ms,
-                  2.0 * size.m * size.n * size.k / (ms * 1e-3) / 1e12);
-    }
-    // A loop pairing a fragment computed in the loop with a ring tile: TMA +
-    // producer + wgmma with A from registers, against the same kernel
-    // without the producer and without TMA (cp.async + mma.sync, the path
-    // such loops took before).
-    for (const char *variant : {"gemm_rs", "gemm_rs_nows", "gemm_rs_notma"}) {
-      if (onlyVariant && std::string(variant) != onlyVariant)
-        continue;
-      rt::Kernel &gemm = loadKernel(variant, "gemm_rs");
-      rt::Arg args[] = {da.arg(), db.arg(), c32.arg(), rt::Arg::f32(0.5f)};
-      double ms = medianMs(
-          [&] {
-            REQUIRE(
-                gemm.launch(nullptr, rt::Span<const rt::Arg>(args, 4)).ok());
-          },
-          size.m * size.n * size.k >= (int64_t(1) << 39) ? 10 : 20);
-      std::printf("BENCH gemm %s bf16->f32 %lldx%lldx%lld: %.3f ms, %.1f "
-                  "TFLOP/s\n",
-                  variant, (long long)size.m, (long long)size.n,
-                  (long long)size.k, ms,
                   2.0 * size.m * size.n * size.k / (ms * 1e-3) / 1e12);
     }
   }
