@@ -15,6 +15,7 @@
 
 #include "tlc/Codegen/CudaEmitter.h"
 #include "tlc/Codegen/SharedMemoryPlan.h"
+#include "tlc/Codegen/WgmmaRule.h"
 #include "tlc/Dialect/Tile/TileDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -102,57 +103,6 @@ std::string shapeType(ArrayRef<int64_t> shape) {
 
 struct Buffer;
 static std::string accessorFor(const Buffer &b, int64_t rank);
-
-/// What a gemm operand is, as far as wgmma cares.
-struct WgmmaOperand {
-  enum Where { Other, SharedTile, Fragment } where = Other;
-  int64_t swizzle = 0;            // shared tiles: the swizzle in bytes, or 0
-  int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout, else 0
-  bool f32 = false;               // fragments: f32 elements
-};
-
-/// The one rule for wgmma, used both when planning a TMA pipeline and when
-/// lowering a gemm: the first condition that `gemm`, run by `threads`
-/// threads on operands `a`, `b` and `c`, misses, or an empty string when
-/// it fits.
-static std::string wgmmaMisfit(GemmOp gemm, const WgmmaOperand &a,
-                               const WgmmaOperand &b, const WgmmaOperand &c,
-                               int64_t threads) {
-  Type elem = gemm.getA().getType().getElementType();
-  ArrayRef<int64_t> cShape = gemm.getC().getType().getShape();
-  ArrayRef<int64_t> aShape = gemm.getA().getType().getShape();
-  int64_t m = cShape[0], n = cShape[1];
-  int64_t k = gemm.getTransposeA() ? aShape[0] : aShape[1];
-  std::string why;
-  llvm::raw_string_ostream os(why);
-  if (!(elem.isBF16() || elem.isF16()))
-    os << "its inputs are " << formatType(elem) << ", not bf16 or f16";
-  else if (b.where != WgmmaOperand::SharedTile || !b.swizzle)
-    os << "B is "
-       << (b.where == WgmmaOperand::Fragment ? "a fragment"
-                                             : "not a swizzled shared tile")
-       << "; wgmma reads B from swizzled shared memory";
-  else if (c.where != WgmmaOperand::Fragment || !c.f32)
-    os << "the accumulator is not an f32 fragment";
-  else if (a.where == WgmmaOperand::SharedTile && !a.swizzle)
-    os << "A is a shared tile without a swizzle";
-  else if (a.where == WgmmaOperand::Fragment && gemm.getTransposeA())
-    os << "A is a transposed fragment; wgmma reads registers untransposed";
-  else if (a.where == WgmmaOperand::Fragment &&
-           (a.warpsN != 1 || a.warpsM != c.warpsM))
-    os << "A is a fragment whose layout is not the accumulator's rows";
-  else if (a.where == WgmmaOperand::Other)
-    os << "A is neither a swizzled shared tile nor a fragment";
-  else if (c.warpsN != 1 || c.warpsM * 16 != m || m % 64 ||
-           m / 64 * 128 != threads)
-    os << "the accumulator (" << m << " rows) is not laid out as 64 rows "
-       << "per warpgroup of the " << threads << " threads running it";
-  else if (n % 16 || n > 256)
-    os << "N = " << n << " is not a multiple of 16 up to 256";
-  else if (k % 16)
-    os << "K = " << k << " is not a multiple of 16";
-  return why;
-}
 
 /// How a buffer value is represented in the generated code.
 struct Buffer {
@@ -756,9 +706,9 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
                           SmallVector<int64_t>(type.getShape()),
                           "",
                           {}};
-          if (layout.getAs<StringAttr>("kind").getValue() == "mma") {
-            fragment.warpsM = layout.getAs<IntegerAttr>("warps_m").getInt();
-            fragment.warpsN = layout.getAs<IntegerAttr>("warps_n").getInt();
+          if (std::optional<MmaWarps> warps = mmaWarpsOf(alloc)) {
+            fragment.warpsM = warps->m;
+            fragment.warpsN = warps->n;
             fragment.layout = llvm::formatv(
                 "tlc::MmaLayout<{0}, {1}, {2}, {3}>", type.getShape()[0],
                 type.getShape()[1], fragment.warpsM, fragment.warpsN);
@@ -1800,11 +1750,9 @@ std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
     } else if (type.getScope() == MemoryScope::Fragment) {
       operand.where = WgmmaOperand::Fragment;
       operand.f32 = type.getElementType().isF32();
-      auto layout = alloc->getAttrOfType<DictionaryAttr>(
-          TileDialect::getLayoutAttrName());
-      if (layout && layout.getAs<StringAttr>("kind").getValue() == "mma") {
-        operand.warpsM = layout.getAs<IntegerAttr>("warps_m").getInt();
-        operand.warpsN = layout.getAs<IntegerAttr>("warps_n").getInt();
+      if (std::optional<MmaWarps> warps = mmaWarpsOf(alloc)) {
+        operand.warpsM = warps->m;
+        operand.warpsN = warps->n;
       }
     }
     return operand;
