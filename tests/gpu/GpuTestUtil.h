@@ -199,6 +199,29 @@ template <class Fn> double medianMs(Fn &&fn, int runs) {
   return times[times.size() / 2];
 }
 
+/// The kernel `name` that tlc compiled at build time into
+/// $TLC_GPU_KERNELS/<variant>/.
+inline rt::Kernel &loadKernel(const std::string &variant,
+                              const std::string &name) {
+  std::string path = kernelDir() + "/" + variant + "/" + name + ".ptx";
+  rt::Expected<rt::Module *> module = rt::ModuleCache::get(path);
+  if (!module)
+    FAIL("loading " << path << ": " << module.status().message());
+  return (*module)->kernel();
+}
+
+/// Launches on the default stream, requires success and waits.
+inline void launch(rt::Kernel &kernel, rt::Span<const rt::Arg> args) {
+  rt::Status status = kernel.launch(nullptr, args);
+  INFO(status.message());
+  REQUIRE(status.ok());
+  TLC_CU(cuCtxSynchronize());
+}
+
+inline void launch(rt::Kernel &kernel, std::initializer_list<rt::Arg> args) {
+  launch(kernel, rt::Span<const rt::Arg>(args));
+}
+
 } // namespace tlc::gputest
 
 #endif // TLC_TESTS_GPU_GPUTESTUTIL_H

@@ -19,29 +19,6 @@
 using namespace tlc;
 using namespace tlc::gputest;
 
-namespace {
-
-rt::Kernel &loadKernel(const std::string &variant, const std::string &name) {
-  std::string path = kernelDir() + "/" + variant + "/" + name + ".ptx";
-  rt::Expected<rt::Module *> module = rt::ModuleCache::get(path);
-  if (!module)
-    FAIL("loading " << path << ": " << module.status().message());
-  return (*module)->kernel();
-}
-
-void launch(rt::Kernel &kernel, rt::Span<const rt::Arg> args) {
-  rt::Status status = kernel.launch(nullptr, args);
-  INFO(status.message());
-  REQUIRE(status.ok());
-  TLC_CU(cuCtxSynchronize());
-}
-
-void launch(rt::Kernel &kernel, std::initializer_list<rt::Arg> args) {
-  launch(kernel, rt::Span<const rt::Arg>(args));
-}
-
-} // namespace
-
 TEST_CASE("axpy and silu_mul match the CPU on ragged shapes",
           "[gpu][elementwise]") {
   for (auto [m, n] : {std::pair<int64_t, int64_t>{1000, 1000},

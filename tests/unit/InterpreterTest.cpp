@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TestUtil.h"
+#include "common/LinearAttentionReference.h"
 
 #include "tlc/Frontend/MLIRGen.h"
 #include "tlc/Frontend/Parser.h"
@@ -951,6 +952,32 @@ TEST_CASE("example: softmax", "[interp][examples]") {
   REQUIRE(p.run("softmax", {&x, &y}));
   std::vector<double> want = softmaxRows(x.data, m, n);
   CHECK(mismatch(y, want, 1e-2, 1e-6) == "");
+}
+
+TEST_CASE("example: linear_attention", "[interp][examples]") {
+  Program p(readExample("linear_attention.tl"));
+  INFO(p.compileErrors);
+  REQUIRE(p.module);
+  // A ragged last chunk; the decay is applied between the gemms.
+  const int64_t bhs = 2, t = 150, d = 64, dv = 64, chunk = 64;
+  const double decay = 0.75;
+  std::mt19937 rng(14);
+  HostTensor q = randomTensor(DType::BF16, {bhs, t, d}, rng);
+  HostTensor k = randomTensor(DType::BF16, {bhs, t, d}, rng, -0.25, 0.25);
+  HostTensor v = randomTensor(DType::BF16, {bhs, t, dv}, rng);
+  HostTensor o = makeTensor(DType::F32, {bhs, t, dv});
+  REQUIRE(
+      p.run("linear_attention", {&q, &k, &v, &o, Scalar{DType::F32, decay}}));
+  auto input = [&](const HostTensor &x, int64_t width) {
+    return [&x, t, width](int64_t bh, int64_t row, int64_t col) {
+      return x.data[(bh * t + row) * width + col];
+    };
+  };
+  auto bf16 = [](double x) { return roundTo(DType::BF16, x); };
+  std::vector<double> want =
+      test::linearAttentionReference(input(q, d), input(k, d), input(v, dv),
+                                     bhs, t, d, dv, chunk, decay, bf16);
+  CHECK(mismatch(o, want, 1e-2, 1e-2) == "");
 }
 
 //===----------------------------------------------------------------------===//

@@ -33,9 +33,9 @@ done | tee "$out/gemm-sass-summary.txt"
 # answers CUDA_ERROR_INVALID_VALUE by design.
 if [[ ${TLC_SANITIZE:-1} == 1 ]]; then
   for tool in memcheck racecheck synccheck; do
-    echo "== compute-sanitizer --tool $tool (GEMM, channel and cluster tests)"
+    echo "== compute-sanitizer --tool $tool (GEMM, channel, pipeline and cluster tests)"
     TLC_GPU_QUICK=1 TLC_GPU_KERNELS=$bundle/gpu-kernels timeout 150 compute-sanitizer --tool $tool --report-api-errors no \
-      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large],[ws]~[bench],[cluster]" > "$out/sanitizer-$tool.log" 2>&1
+      --error-exitcode 3 "$bundle/bin/tlc-gpu-tests" "[gemm]~[large],[ws]~[bench],[pipeline],[cluster]" > "$out/sanitizer-$tool.log" 2>&1
     rc=$?
     grep -m 5 -E "Invalid|Error|Race|hazard|Barrier" "$out/sanitizer-$tool.log"
     tail -n 2 "$out/sanitizer-$tool.log"

@@ -262,6 +262,9 @@ private:
     int64_t stages = 1;
     SmallVector<TmaCopy> copies;
     DenseMap<Operation *, int64_t> swizzleOf; // ring alloc -> swizzle bytes
+    /// Shared tiles outside the rings that the pipeline's wgmmas read (a
+    /// state the threads write each iteration, say): swizzle bytes.
+    DenseMap<Operation *, int64_t> operandSwizzleOf;
     int64_t stageBytes = 0;
     /// wgmma groups left in flight across iterations (0: wait each gemm).
     int64_t waitDepth = 0;
@@ -311,9 +314,12 @@ private:
   /// The swizzle (bytes) of a shared alloc: its TMA ring's, or the one
   /// annotate_layout asked for; 0 when it is row-major.
   int64_t sharedSwizzle(Operation *alloc) const {
-    if (tma)
+    if (tma) {
       if (int64_t ring = tma->swizzleOf.lookup(alloc))
         return ring;
+      if (int64_t operand = tma->operandSwizzleOf.lookup(alloc))
+        return operand;
+    }
     return annotatedSwizzle.lookup(alloc);
   }
   LogicalResult planRoles(LaunchOp launch);
@@ -1499,6 +1505,15 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   parallel = nullptr;
   --indent;
   line() << "}\n";
+  // Element writes to a swizzled tile, which wgmma or TMA read next: order
+  // them for the async proxy before the barrier.
+  if (op.walk([&](StoreOp store) {
+          Buffer *b = buffer(store.getBuffer());
+          return b && b->kind == Buffer::Shared && b->swizzle
+                     ? WalkResult::interrupt()
+                     : WalkResult::advance();
+        }).wasInterrupted())
+    line() << "tlc::fenceProxyAsync();\n";
   if (shared)
     barrier();
   return result;
@@ -1674,8 +1689,8 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle,
     return fail("TMA here moves bf16, f16 or f32");
   if (rank > 5)
     return fail("the tensor has more than 5 dimensions");
-  if (tile.getRank() != 2)
-    return fail("the shared tile is not 2-D");
+  if (tile.getRank() != 2 && tile.getRank() != 1)
+    return fail("the shared tile is neither 1-D nor 2-D");
   ArrayRef<int64_t> dropped = view.getDroppedDims();
   SmallVector<int64_t> kept;
   for (int64_t d = 0; d < rank; ++d)
@@ -1683,14 +1698,16 @@ KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle,
       kept.push_back(d);
   // The tile's rows run along one tensor dimension and its contiguous
   // dimension is the tensor's innermost one (stride 1, checked at launch).
-  if (kept.size() != 2 || kept[1] != rank - 1)
+  // A 1-D tile is one row.
+  if (kept.size() != static_cast<size_t>(tile.getRank()) ||
+      kept.back() != rank - 1)
     return fail("the tile's rows do not run along the tensor's innermost "
                 "dimension");
   TmaCopy t;
   t.view = view;
   t.param = cast<BlockArgument>(view.getSource()).getArgNumber();
-  t.rows = tile.getShape()[0];
-  t.inner = tile.getShape()[1];
+  t.rows = tile.getRank() == 2 ? tile.getShape()[0] : 1;
+  t.inner = tile.getShape().back();
   int64_t width = elementBytes(elem);
   t.swizzle = swizzle;
   // Swizzled rows go in chunks of one swizzle span; a row-major box is
@@ -1747,6 +1764,10 @@ std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
     if (type.getScope() == MemoryScope::Shared) {
       operand.where = WgmmaOperand::SharedTile;
       operand.swizzle = plan.swizzleOf.lookup(alloc);
+      if (!operand.swizzle)
+        operand.swizzle = plan.operandSwizzleOf.lookup(alloc);
+      if (!operand.swizzle)
+        operand.swizzle = annotatedSwizzle.lookup(alloc);
     } else if (type.getScope() == MemoryScope::Fragment) {
       operand.where = WgmmaOperand::Fragment;
       operand.f32 = type.getElementType().isF32();
@@ -1758,12 +1779,6 @@ std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
     return operand;
   };
   WgmmaOperand a = describe(gemm.getA()), b = describe(gemm.getB());
-  // The pipeline swizzles only its rings; A may also come from registers.
-  if (a.where != WgmmaOperand::Fragment &&
-      (a.where != WgmmaOperand::SharedTile || !a.swizzle))
-    return "A is neither a tile of the loop's TMA ring nor a fragment";
-  if (b.where != WgmmaOperand::SharedTile || !b.swizzle)
-    return "B is not a tile of the loop's TMA ring";
   return wgmmaMisfit(gemm, a, b, describe(gemm.getC()), plan.consumerThreads);
 }
 
@@ -1829,11 +1844,20 @@ void KernelEmitter::planTma(LaunchOp launch) {
     plan.stages = loop.stages;
     plan.consumerThreads = blockThreads;
     std::string why;
+    // Rings that gemms read are swizzled for wgmma; the others (a gate
+    // vector, say) are plain row-major boxes.
+    auto readByGemm = [](CopyOp copy) {
+      return llvm::any_of(copy.getDst().getUsers(), [&](Operation *user) {
+        auto gemm = dyn_cast<GemmOp>(user);
+        return gemm && gemm.getC() != copy.getDst();
+      });
+    };
     for (CopyOp copy : loop.copies) {
       BufferType ring = copy.getDst().getType();
-      int64_t swizzle = tileSwizzle(ring);
+      bool forGemm = readByGemm(copy);
+      int64_t swizzle = forGemm ? tileSwizzle(ring) : 0;
       std::optional<TmaCopy> t;
-      if (!swizzle)
+      if (forGemm && !swizzle)
         why = "the copy at " + sourcePlace(copy) +
               " fills a shared tile wgmma cannot read swizzled (a 2-D bf16 "
               "or f16 tile with rows of 32, 64 or a multiple of 128 bytes)";
@@ -1848,28 +1872,73 @@ void KernelEmitter::planTma(LaunchOp launch) {
       plan.stageBytes += t->bytes;
       plan.copies.push_back(std::move(*t));
     }
-    // Only wgmma reads the swizzled rings.
+    // Besides wgmma, the consumers may read and write a ring's slot element
+    // by element (masking rows, scaling by a gate) or copy it whole, all
+    // through its swizzled view; a view of a part of it has no lowering.
     SmallVector<GemmOp> gemms;
     for (const TmaCopy &t : plan.copies) {
       for (Operation *user : t.copy.getDst().getUsers()) {
         if (!why.empty())
           break;
-        if (user == t.copy.getOperation())
+        if (user == t.copy.getOperation() || isa<LoadOp, StoreOp>(user))
+          continue;
+        if (auto copy = dyn_cast<CopyOp>(user);
+            copy && !prefetchedCopies.contains(copy))
           continue;
         auto gemm = dyn_cast<GemmOp>(user);
-        if (!gemm || gemm.getC() == t.copy.getDst()) {
+        if (!gemm || gemm.getC() == t.copy.getDst())
           why = "the ring filled at " + sourcePlace(t.copy) +
-                " is also read by the " + sourceName(user) + " at " +
-                sourcePlace(user) + "; only wgmma gemms may read a TMA ring";
-        } else if (std::string misfit = wgmmaMisfitOfPlan(gemm, plan);
-                   !misfit.empty()) {
-          why = "the gemm at " + sourcePlace(gemm) +
-                " cannot run on wgmma: " + misfit;
-        } else if (!llvm::is_contained(gemms, gemm)) {
+                " is also used by the " + sourceName(user) + " at " +
+                sourcePlace(user) +
+                "; a TMA ring is read by gemms, element reads and writes "
+                "and whole-tile copies";
+        else if (!llvm::is_contained(gemms, gemm))
           gemms.push_back(gemm);
-        }
       }
     }
+    // The gemms' other shared operands (a state copied from registers)
+    // become swizzled too, when everything that touches them can use the
+    // swizzled view and every gemm reading them is one of these.
+    for (GemmOp gemm : gemms) {
+      for (Value operand : {gemm.getA(), gemm.getB()}) {
+        auto alloc = operand.getDefiningOp<AllocOp>();
+        if (!why.empty() || !alloc ||
+            alloc.getType().getScope() != MemoryScope::Shared ||
+            plan.swizzleOf.count(alloc) || annotatedSwizzle.count(alloc) ||
+            plan.operandSwizzleOf.count(alloc))
+          continue;
+        std::string cannot;
+        int64_t swizzle = tileSwizzle(alloc.getType());
+        if (!swizzle)
+          cannot = "it is not a 2-D bf16 or f16 tile with rows of 32, 64 or "
+                   "a multiple of 128 bytes";
+        else if (stagesOf.count(alloc))
+          cannot = "it is the ring of another pipelined loop";
+        for (Operation *user : alloc->getUsers()) {
+          if (!cannot.empty())
+            break;
+          if (isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user))
+            continue;
+          auto reader = dyn_cast<GemmOp>(user);
+          if (!reader || !llvm::is_contained(gemms, reader))
+            cannot = "the " + sourceName(user) + " at " + sourcePlace(user) +
+                     " uses it, which " +
+                     (reader ? "is not in this loop's TMA pipeline"
+                             : "has no lowering on a swizzled tile");
+        }
+        if (cannot.empty())
+          plan.operandSwizzleOf[alloc] = swizzle;
+        else
+          why = "the gemm at " + sourcePlace(gemm) +
+                " cannot run on wgmma: its operand allocated at " +
+                sourcePlace(alloc) + " cannot be swizzled: " + cannot;
+      }
+    }
+    for (GemmOp gemm : gemms)
+      if (std::string misfit = wgmmaMisfitOfPlan(gemm, plan);
+          why.empty() && !misfit.empty())
+        why = "the gemm at " + sourcePlace(gemm) +
+              " cannot run on wgmma: " + misfit;
     // The producer recomputes the copies' coordinates: they may use only
     // scalar code.
     for (const TmaCopy &t : plan.copies)

@@ -4,11 +4,13 @@
 // (an scf.for with tile.num_stages = S >= 2), which global->shared copies
 // of its body are prefetched S - 1 iterations ahead into a ring of S shared
 // buffers, and records the decision on the copy (`tile.prefetch = S`), so it
-// can be printed and tested before code generation. A copy qualifies when it
-// is the only writer of its destination in the loop and nothing outside the
-// loop uses that buffer: then replacing the buffer by a ring changes no
-// value. Every copy that does not qualify gets a remark (with `remarks`)
-// naming the reason, so a slow path is never silent.
+// can be printed and tested before code generation. A copy qualifies when
+// every other use of its destination is in the loop, after the copy (code
+// that masks or scales the tile in place once it has landed is fine): each
+// iteration then sees only the tile its own copy brought, so replacing the
+// buffer by a ring of slots, one per iteration in flight, changes no value.
+// Every copy that does not qualify gets a remark (with `remarks`) naming the
+// reason, so a slow path is never silent.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,15 +50,17 @@ std::string whyNotPrefetched(scf::ForOp loop, CopyOp copy,
   for (Operation *user : alloc->getUsers()) {
     if (user == copy)
       continue;
-    bool outside = !loop->isAncestor(user);
-    auto effects = dyn_cast<MemoryEffectOpInterface>(user);
-    if (outside || !effects ||
-        effects.getEffectOnValue<MemoryEffects::Write>(alloc))
-      return std::string("its destination is ") +
-             (outside ? "used outside the loop, by the "
-                      : "also written in the loop, by the ") +
+    if (!loop->isAncestor(user))
+      return "its destination is used outside the loop, by the " +
              sourceName(user) + " at " + sourcePlace(user) +
-             "; a ring must be written only by its prefetched copy";
+             "; a ring lives only in the loop";
+    Operation *step = loop.getBody()->findAncestorOpInBlock(*user);
+    if (!copy->isBeforeInBlock(step))
+      return "its destination is used before the copy in the loop body, by "
+             "the " +
+             sourceName(user) + " at " + sourcePlace(user) +
+             ", which sees the previous iteration's tile; in a ring it would "
+             "see this one's";
   }
   return "";
 }

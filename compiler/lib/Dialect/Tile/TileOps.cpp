@@ -112,6 +112,9 @@ std::string tlc::tile::sourceName(Operation *op) {
       .Case<ParallelOp>([](auto) { return "Parallel loop"; })
       .Case<CopyOp>([](auto) { return "copy"; })
       .Case<GemmOp>([](auto) { return "gemm"; })
+      .Case<ViewOp>([](auto) { return "slice"; })
+      .Case<FillOp>([](auto) { return "fill"; })
+      .Case<ReduceOp>([](auto) { return "reduction"; })
       .Case<scf::ForOp>([](auto) { return "loop"; })
       .Case<scf::IfOp>([](auto) { return "if"; })
       .Default([](Operation *o) { return o->getName().getStringRef().str(); });
