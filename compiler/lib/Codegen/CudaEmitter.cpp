@@ -15,8 +15,8 @@
 
 #include "tlc/Codegen/CudaEmitter.h"
 #include "tlc/Codegen/SharedMemoryPlan.h"
-#include "tlc/Codegen/WgmmaRule.h"
 #include "tlc/Dialect/Tile/TileDialect.h"
+#include "tlc/Transforms/HopperRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -156,12 +156,6 @@ private:
            << "], (unsigned(" << use << " / " << stages << ") & 1u)"
            << (emptyBarrier ? " ^ 1u" : "") << ");\n";
   }
-  /// With --remarks: reports at `op` that a faster form was not used, and
-  /// why. Code generation goes on.
-  void remark(Operation *op, const Twine &why) {
-    if (options.remarks)
-      op->emitRemark(why);
-  }
   std::string fresh(StringRef prefix) {
     return (prefix + Twine(counter++)).str();
   }
@@ -242,20 +236,14 @@ private:
   LogicalResult emitWithRingSlots(mlir::Block &body, ArrayRef<Value> rings,
                                   StringRef it, int64_t stages);
 
-  // Hopper (sm_90a): one top-level Pipelined loop whose copies all go
-  // through TMA into swizzled rings that only wgmma gemms read. With warp
-  // specialisation a producer warpgroup (after the block's own threads)
-  // issues the copies; the block's threads are the consumers.
-  struct TmaCopy {
+  // Hopper (sm_90a): the Pipelined loop whose rings tile-plan-tma gave to
+  // TMA (tile.tma_pipeline). With warp specialisation a producer warpgroup
+  // (after the block's own threads) issues the copies; the block's threads
+  // are the consumers.
+  struct TmaCopy : TmaBox {
     mutable CopyOp copy; // (MLIR op handles are not const-correct)
     mutable ViewOp view;
-    unsigned param = 0;       // argument number of the global tensor
-    SmallVector<int64_t> box; // per tensor dimension, outermost first
-    int64_t rows = 0, inner = 0;
-    int64_t swizzle = 0; // bytes: 32, 64 or 128
-    int64_t chunk = 0;   // elements per swizzled chunk of a row
-    int64_t bytes = 0;   // per ring slot
-    std::string map;     // the tensor-map parameter
+    std::string map; // the tensor-map parameter
   };
   struct TmaPipeline {
     scf::ForOp loop;
@@ -343,13 +331,12 @@ private:
   /// The threads of the current team: the block's, or the role's.
   int64_t teamThreads = 0;
   int64_t barrierOffset = 0;
-  void planTma(LaunchOp launch);
-  /// A TMA box moving `tile` to or from global `view`, with the shared side
+  /// Adopts the TMA pipeline tile-plan-tma recorded, if any.
+  LogicalResult planTma(LaunchOp launch);
+  /// The TMA copy of `tile` to or from global `view`, with the shared side
   /// swizzled by `swizzle` bytes (0: row-major), if TMA can do it.
-  /// `whyNot`, when given, receives the reason TMA cannot do the copy.
   std::optional<TmaCopy> planTmaCopy(ViewOp view, BufferType tile,
-                                     int64_t swizzle,
-                                     std::string *whyNot = nullptr);
+                                     int64_t swizzle);
   /// Shared->global copies of whole tiles that TMA can store.
   void planTmaStores(LaunchOp launch);
   /// A TMA store was issued and may still read its source: the issuing
@@ -361,8 +348,6 @@ private:
     tmaStorePending = false;
     line() << "if (team.tid == 0) tlc::bulkWaitRead<0>();\n";
   }
-  /// wgmmaMisfit for the operands as a TMA pipeline would leave them.
-  std::string wgmmaMisfitOfPlan(GemmOp gemm, const TmaPipeline &plan);
   LogicalResult emitTmaBody(mlir::Block &body);
   LogicalResult emitTmaProducer(mlir::Block &block);
   LogicalResult emitTmaLoop();
@@ -1659,67 +1644,14 @@ LogicalResult KernelEmitter::emitPipelinedFor(scf::ForOp op,
 // Hopper pipelines: TMA rings, mbarriers, wgmma, warp specialisation
 //===----------------------------------------------------------------------===//
 
-/// The swizzle (bytes) TMA and wgmma use for a 2-D 16-bit tile, or 0.
-static int64_t tileSwizzle(BufferType type) {
-  Type elem = type.getElementType();
-  if (type.getRank() != 2 || !(elem.isBF16() || elem.isF16()))
-    return 0;
-  int64_t rowBytes = type.getShape()[1] * 2;
-  if (rowBytes == 32 || rowBytes == 64 || rowBytes % 128 == 0)
-    return std::min<int64_t>(rowBytes, 128);
-  return 0;
-}
-
 std::optional<KernelEmitter::TmaCopy>
-KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle,
-                           std::string *whyNot) {
-  auto fail = [&](StringRef why) -> std::optional<TmaCopy> {
-    if (whyNot)
-      *whyNot = why.str();
+KernelEmitter::planTmaCopy(ViewOp view, BufferType tile, int64_t swizzle) {
+  std::optional<TmaBox> box = tmaBoxFor(view, tile, swizzle);
+  if (!box)
     return std::nullopt;
-  };
-  if (!view || !isa<BlockArgument>(view.getSource()))
-    return fail("its global side is not a tile of a kernel tensor");
-  if (view.getType().getElementType() != tile.getElementType())
-    return fail("it converts element types");
-  auto tensor = cast<BufferType>(view.getSource().getType());
-  Type elem = tile.getElementType();
-  int64_t rank = tensor.getRank();
-  if (!(elem.isBF16() || elem.isF16() || elem.isF32()))
-    return fail("TMA here moves bf16, f16 or f32");
-  if (rank > 5)
-    return fail("the tensor has more than 5 dimensions");
-  if (tile.getRank() != 2 && tile.getRank() != 1)
-    return fail("the shared tile is neither 1-D nor 2-D");
-  ArrayRef<int64_t> dropped = view.getDroppedDims();
-  SmallVector<int64_t> kept;
-  for (int64_t d = 0; d < rank; ++d)
-    if (!llvm::is_contained(dropped, d))
-      kept.push_back(d);
-  // The tile's rows run along one tensor dimension and its contiguous
-  // dimension is the tensor's innermost one (stride 1, checked at launch).
-  // A 1-D tile is one row.
-  if (kept.size() != static_cast<size_t>(tile.getRank()) ||
-      kept.back() != rank - 1)
-    return fail("the tile's rows do not run along the tensor's innermost "
-                "dimension");
   TmaCopy t;
+  static_cast<TmaBox &>(t) = std::move(*box);
   t.view = view;
-  t.param = cast<BlockArgument>(view.getSource()).getArgNumber();
-  t.rows = tile.getRank() == 2 ? tile.getShape()[0] : 1;
-  t.inner = tile.getShape().back();
-  int64_t width = elementBytes(elem);
-  t.swizzle = swizzle;
-  // Swizzled rows go in chunks of one swizzle span; a row-major box is
-  // one chunk, at most 256 elements of a multiple of 16 bytes.
-  t.chunk = swizzle ? swizzle / width : t.inner;
-  if (t.rows > 256 || t.chunk > 256 || t.chunk * width % 16 ||
-      t.inner % t.chunk)
-    return fail("a TMA box has at most 256 rows of at most 256 elements, a "
-                "multiple of 16 bytes");
-  t.bytes = t.rows * t.inner * width;
-  for (int64_t d = 0; d < rank; ++d)
-    t.box.push_back(d == rank - 1 ? t.chunk : d == kept[0] ? t.rows : 1);
   return t;
 }
 
@@ -1753,238 +1685,63 @@ void KernelEmitter::planTmaStores(LaunchOp launch) {
   });
 }
 
-std::string KernelEmitter::wgmmaMisfitOfPlan(GemmOp gemm,
-                                             const TmaPipeline &plan) {
-  auto describe = [&](Value v) {
-    WgmmaOperand operand;
-    auto alloc = v.getDefiningOp<AllocOp>();
-    if (!alloc)
-      return operand;
-    BufferType type = alloc.getType();
-    if (type.getScope() == MemoryScope::Shared) {
-      operand.where = WgmmaOperand::SharedTile;
-      operand.swizzle = plan.swizzleOf.lookup(alloc);
-      if (!operand.swizzle)
-        operand.swizzle = plan.operandSwizzleOf.lookup(alloc);
-      if (!operand.swizzle)
-        operand.swizzle = annotatedSwizzle.lookup(alloc);
-    } else if (type.getScope() == MemoryScope::Fragment) {
-      operand.where = WgmmaOperand::Fragment;
-      operand.f32 = type.getElementType().isF32();
-      if (std::optional<MmaWarps> warps = mmaWarpsOf(alloc)) {
-        operand.warpsM = warps->m;
-        operand.warpsN = warps->n;
-      }
-    }
-    return operand;
-  };
-  WgmmaOperand a = describe(gemm.getA()), b = describe(gemm.getB());
-  return wgmmaMisfit(gemm, a, b, describe(gemm.getC()), plan.consumerThreads);
-}
-
-void KernelEmitter::planTma(LaunchOp launch) {
+LogicalResult KernelEmitter::planTma(LaunchOp launch) {
   if (!options.tma || options.arch != "sm_90a")
-    return;
-  int64_t blockThreads = static_cast<int64_t>(launch.getThreads());
-  // In program order, so that the choice of the one TMA pipeline is stable.
-  SmallVector<scf::ForOp> loops;
-  launch.walk([&](scf::ForOp loop) {
-    if (pipelinedLoops.count(loop))
-      loops.push_back(loop);
-  });
-  for (scf::ForOp forOp : loops) {
-    const PipelinedLoop &loop = pipelinedLoops[forOp];
-    auto decline = [&](const Twine &why) {
-      remark(forOp,
-             "Pipelined loop not lowered to TMA + wgmma (it keeps "
-             "cp.async" +
-                 Twine(options.warpSpecialize ? " and no producer warpgroup"
-                                              : "") +
-                 "): " + why);
+    return success();
+  // tile-plan-tma chose the loop and recorded its plan.
+  WalkResult walk = launch.walk([&](scf::ForOp forOp) -> WalkResult {
+    auto recorded = forOp->getAttrOfType<DictionaryAttr>(
+        TileDialect::getTmaPipelineAttrName());
+    if (!recorded)
+      return WalkResult::advance();
+    if (tma)
+      return forOp.emitError("code generation: a kernel has one TMA "
+                             "pipeline; the loop at ")
+             << sourcePlace(tma->loop) << " has it";
+    auto field = [&](StringRef name) {
+      return recorded.getAs<IntegerAttr>(name).getInt();
     };
-    if (tma) {
-      decline("a kernel has one TMA pipeline, and the loop at " +
-              sourcePlace(tma->loop) + " has it");
-      continue;
-    }
-    if (blockThreads % 128) {
-      decline("the block's " + Twine(blockThreads) +
-              " threads are not whole warpgroups");
-      continue;
-    }
-    // The producer runs the loops around this one (an outer tile loop of a
-    // persistent kernel, say): they must be plain loops over scalar bounds.
-    auto uniformBounds = [](scf::ForOp f) {
-      return llvm::all_of(
-          ValueRange{f.getLowerBound(), f.getUpperBound(), f.getStep()},
-          [](Value v) {
-            Operation *def = v.getDefiningOp();
-            return !def || isUniformScalarCode(def);
-          });
-    };
-    Operation *notNestable = uniformBounds(forOp) ? nullptr : forOp;
-    for (Operation *parent = forOp->getParentOp();
-         parent != launch && !notNestable; parent = parent->getParentOp()) {
-      auto outer = dyn_cast<scf::ForOp>(parent);
-      if (!outer || !uniformBounds(outer))
-        notNestable = parent;
-    }
-    if (notNestable) {
-      decline(notNestable == forOp.getOperation()
-                  ? Twine("its bounds are not scalar code the producer can "
-                          "recompute")
-                  : "it is inside the " + sourceName(notNestable) + " at " +
-                        sourcePlace(notNestable) +
-                        ", which the producer cannot follow (only loops "
-                        "over scalar bounds)");
-      continue;
-    }
     TmaPipeline plan;
     plan.loop = forOp;
-    plan.stages = loop.stages;
-    plan.consumerThreads = blockThreads;
-    std::string why;
-    // Rings that gemms read are swizzled for wgmma; the others (a gate
-    // vector, say) are plain row-major boxes.
-    auto readByGemm = [](CopyOp copy) {
-      return llvm::any_of(copy.getDst().getUsers(), [&](Operation *user) {
-        auto gemm = dyn_cast<GemmOp>(user);
-        return gemm && gemm.getC() != copy.getDst();
-      });
-    };
-    for (CopyOp copy : loop.copies) {
-      BufferType ring = copy.getDst().getType();
-      bool forGemm = readByGemm(copy);
-      int64_t swizzle = forGemm ? tileSwizzle(ring) : 0;
-      std::optional<TmaCopy> t;
-      if (forGemm && !swizzle)
-        why = "the copy at " + sourcePlace(copy) +
-              " fills a shared tile wgmma cannot read swizzled (a 2-D bf16 "
-              "or f16 tile with rows of 32, 64 or a multiple of 128 bytes)";
-      else if (!(t = planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(), ring,
-                                 swizzle, &why)))
-        why = "the copy at " + sourcePlace(copy) + " is not a TMA box: " + why;
+    plan.stages = pipelinedLoops[forOp].stages;
+    plan.consumerThreads = static_cast<int64_t>(launch.getThreads());
+    plan.producerThreads = field("producer_threads");
+    plan.producerRegs = field("producer_regs");
+    plan.consumerRegs = field("consumer_regs");
+    plan.waitDepth = field("wait_depth");
+    for (CopyOp copy : pipelinedLoops[forOp].copies) {
+      Operation *ring = copy.getDst().getDefiningOp();
+      auto swizzle =
+          ring->getAttrOfType<IntegerAttr>(TileDialect::getSwizzleAttrName());
+      std::optional<TmaCopy> t =
+          planTmaCopy(copy.getSrc().getDefiningOp<ViewOp>(),
+                      copy.getDst().getType(), swizzle ? swizzle.getInt() : 0);
       if (!t)
-        break;
+        return copy.emitError("code generation: the loop's tile.tma_pipeline "
+                              "has a copy that is not a TMA box");
       t->copy = copy;
       t->map = tensorMapName(t->param, plan.copies.size());
-      plan.swizzleOf[copy.getDst().getDefiningOp()] = t->swizzle;
+      plan.swizzleOf[ring] = t->swizzle;
       plan.stageBytes += t->bytes;
       plan.copies.push_back(std::move(*t));
+      for (Operation *user : copy.getDst().getUsers())
+        if (auto gemm = dyn_cast<GemmOp>(user))
+          wgmmaGemms.insert(gemm);
     }
-    // Besides wgmma, the consumers may read and write a ring's slot element
-    // by element (masking rows, scaling by a gate) or copy it whole, all
-    // through its swizzled view; a view of a part of it has no lowering.
-    SmallVector<GemmOp> gemms;
-    for (const TmaCopy &t : plan.copies) {
-      for (Operation *user : t.copy.getDst().getUsers()) {
-        if (!why.empty())
-          break;
-        if (user == t.copy.getOperation() || isa<LoadOp, StoreOp>(user))
-          continue;
-        if (auto copy = dyn_cast<CopyOp>(user);
-            copy && !prefetchedCopies.contains(copy))
-          continue;
-        auto gemm = dyn_cast<GemmOp>(user);
-        if (!gemm || gemm.getC() == t.copy.getDst())
-          why = "the ring filled at " + sourcePlace(t.copy) +
-                " is also used by the " + sourceName(user) + " at " +
-                sourcePlace(user) +
-                "; a TMA ring is read by gemms, element reads and writes "
-                "and whole-tile copies";
-        else if (!llvm::is_contained(gemms, gemm))
-          gemms.push_back(gemm);
-      }
-    }
-    // The gemms' other shared operands (a state copied from registers)
-    // become swizzled too, when everything that touches them can use the
-    // swizzled view and every gemm reading them is one of these.
-    for (GemmOp gemm : gemms) {
-      for (Value operand : {gemm.getA(), gemm.getB()}) {
-        auto alloc = operand.getDefiningOp<AllocOp>();
-        if (!why.empty() || !alloc ||
-            alloc.getType().getScope() != MemoryScope::Shared ||
-            plan.swizzleOf.count(alloc) || annotatedSwizzle.count(alloc) ||
-            plan.operandSwizzleOf.count(alloc))
-          continue;
-        std::string cannot;
-        int64_t swizzle = tileSwizzle(alloc.getType());
-        if (!swizzle)
-          cannot = "it is not a 2-D bf16 or f16 tile with rows of 32, 64 or "
-                   "a multiple of 128 bytes";
-        else if (stagesOf.count(alloc))
-          cannot = "it is the ring of another pipelined loop";
-        for (Operation *user : alloc->getUsers()) {
-          if (!cannot.empty())
-            break;
-          if (isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user))
-            continue;
-          auto reader = dyn_cast<GemmOp>(user);
-          if (!reader || !llvm::is_contained(gemms, reader))
-            cannot = "the " + sourceName(user) + " at " + sourcePlace(user) +
-                     " uses it, which " +
-                     (reader ? "is not in this loop's TMA pipeline"
-                             : "has no lowering on a swizzled tile");
-        }
-        if (cannot.empty())
-          plan.operandSwizzleOf[alloc] = swizzle;
-        else
-          why = "the gemm at " + sourcePlace(gemm) +
-                " cannot run on wgmma: its operand allocated at " +
-                sourcePlace(alloc) + " cannot be swizzled: " + cannot;
-      }
-    }
-    for (GemmOp gemm : gemms)
-      if (std::string misfit = wgmmaMisfitOfPlan(gemm, plan);
-          why.empty() && !misfit.empty())
-        why = "the gemm at " + sourcePlace(gemm) +
-              " cannot run on wgmma: " + misfit;
-    // The producer recomputes the copies' coordinates: they may use only
-    // scalar code.
-    for (const TmaCopy &t : plan.copies)
-      for (Value offset : t.view.getOffsets())
-        if (Operation *def = offset.getDefiningOp();
-            why.empty() && def && !isUniformScalarCode(def))
-          why = "the coordinates of the copy at " + sourcePlace(t.copy) +
-                " depend on the " + sourceName(def) + " at " +
-                sourcePlace(def) +
-                ", which the producer warpgroup cannot recompute";
-    if (!why.empty()) {
-      decline(why);
-      continue;
-    }
-    // With nothing but copies and gemms in the body, each iteration's gemms
-    // stay in flight while the next iteration waits for its data.
-    Operation *other = nullptr;
-    for (Operation &o : *forOp.getBody())
-      if (!other &&
-          !(isa<scf::YieldOp, ViewOp>(o) || isUniformScalarCode(&o) ||
-            prefetchedCopies.contains(&o) ||
-            (isa<GemmOp>(o) && llvm::is_contained(gemms, cast<GemmOp>(o)))))
-        other = &o;
-    bool ws = options.warpSpecialize;
-    plan.waitDepth = ws && !other && plan.stages >= 2 ? gemms.size() : 0;
-    if (ws && other)
-      remark(forOp, "Pipelined loop waits for its wgmma gemms every "
-                    "iteration: the body also runs the " +
-                        sourceName(other) + " at " + sourcePlace(other));
-    if (ws) {
-      plan.producerThreads = 128;
-      // setmaxnreg: the producer keeps 40 registers, the consumers share the
-      // rest, when that is more than the launch bound already gives them.
-      int64_t total = blockThreads + plan.producerThreads;
-      int64_t cap = launchRegisterCap(total);
-      int64_t share = std::min<int64_t>(
-          240, (65536 - 40 * plan.producerThreads) / blockThreads / 8 * 8);
-      if (share > cap) {
-        plan.producerRegs = 40;
-        plan.consumerRegs = share;
-      }
-    }
-    for (GemmOp gemm : gemms)
-      wgmmaGemms.insert(gemm);
     tma = std::move(plan);
-  }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  // The other shared tiles the pipeline's wgmmas read.
+  if (tma)
+    launch.walk([&](AllocOp alloc) {
+      if (auto swizzle = alloc->getAttrOfType<IntegerAttr>(
+              TileDialect::getSwizzleAttrName());
+          swizzle && !tma->swizzleOf.count(alloc))
+        tma->operandSwizzleOf[alloc] = swizzle.getInt();
+    });
+  return success();
 }
 
 LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
@@ -2295,7 +2052,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
         if (options.tma &&
             cast<BufferType>(put.getSrc().getType()).getScope() ==
                 MemoryScope::Global)
-          if (int64_t swizzle = tileSwizzle(slot))
+          if (int64_t swizzle = wgmmaSwizzle(slot))
             t = planTmaCopy(view, slot, swizzle);
         if (t) {
           t->map = tensorMapName(t->param);
@@ -2320,7 +2077,7 @@ LogicalResult KernelEmitter::planRoles(LaunchOp launch) {
           return put.emitError("code generation: all puts of a channel must "
                                "load from global memory with TMA, or none");
     if (!c.tmaPut && readByGemm)
-      c.swizzle = tileSwizzle(slot);
+      c.swizzle = wgmmaSwizzle(slot);
     auto threadsOf = [&](RoleOp role) {
       return static_cast<int64_t>(role.getWarps()) * 32;
     };
@@ -2582,8 +2339,8 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
       names[arg] = nameAttr.getValue().str();
   if (failed(planRoles(launch)))
     return failure();
-  if (roleInfos.empty())
-    planTma(launch);
+  if (roleInfos.empty() && failed(planTma(launch)))
+    return failure();
   planTmaStores(launch);
   if (launch.getCluster() && options.arch == "sm_80" &&
       llvm::any_of(*launch.getCluster(), [](int64_t e) { return e > 1; }))

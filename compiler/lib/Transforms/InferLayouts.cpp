@@ -157,4 +157,5 @@ void tlc::registerPasses() {
       [] { return std::make_unique<InferLayoutsPass>(); });
   registerPass([] { return createCheckChannelsPass(); });
   registerPass([] { return createPlanPrefetchPass(); });
+  registerPass([] { return createPlanTmaPass(); });
 }

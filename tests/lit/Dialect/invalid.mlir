@@ -595,6 +595,55 @@ func.func @prefetch_shared_to_shared(%a: !tile.buffer<64xf32, shared>, %s: !tile
   return
 }
 
+// -----
+
+func.func @tma_pipeline_not_pipelined(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'tile.tma_pipeline' is only valid on a Pipelined loop (scf.for with tile.num_stages)}}
+  scf.for %k = %c0 to %n step %c1 {
+  } {tile.tma_pipeline = {producer_threads = 0 : i64, producer_regs = 0 : i64, consumer_regs = 0 : i64, wait_depth = 0 : i64}}
+  return
+}
+
+// -----
+
+func.func @tma_pipeline_field(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'tile.tma_pipeline' needs a non-negative integer 'wait_depth'}}
+  scf.for %k = %c0 to %n step %c1 {
+  } {tile.num_stages = 2 : i64, tile.tma_pipeline = {producer_threads = 128 : i64, producer_regs = 40 : i64, consumer_regs = 232 : i64}}
+  return
+}
+
+// -----
+
+func.func @tma_pipeline_producer(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error@+1 {{'tile.tma_pipeline': producer_threads is 0 or one warpgroup (128), not 64}}
+  scf.for %k = %c0 to %n step %c1 {
+  } {tile.num_stages = 2 : i64, tile.tma_pipeline = {producer_threads = 64 : i64, producer_regs = 0 : i64, consumer_regs = 0 : i64, wait_depth = 0 : i64}}
+  return
+}
+
+// -----
+
+func.func @swizzle_fragment() {
+  // expected-error@+1 {{'tile.swizzle' is only valid on shared allocations}}
+  %0 = tile.alloc {tile.swizzle = 128 : i64} : !tile.buffer<64x64xbf16, fragment>
+  return
+}
+
+// -----
+
+func.func @swizzle_rows() {
+  // expected-error@+1 {{'tile.swizzle' must be 32, 64 or 128 bytes on a 2-D 16-bit tile whose rows are a multiple of it}}
+  %0 = tile.alloc {tile.swizzle = 128 : i64} : !tile.buffer<64x32xbf16, shared>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // tile.alloc, tile.dim, tile.view, tile.annotate_layout
 //===----------------------------------------------------------------------===//

@@ -140,6 +140,50 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
 
+  if (name == getTmaPipelineAttrName()) {
+    if (!isa<scf::ForOp>(op) || !op->hasAttr(getNumStagesAttrName()))
+      return op->emitError() << "'" << name
+                             << "' is only valid on a Pipelined loop (scf.for "
+                                "with tile.num_stages)";
+    auto plan = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!plan)
+      return op->emitError() << "'" << name << "' must be a dictionary";
+    for (StringRef field :
+         {"producer_threads", "producer_regs", "consumer_regs", "wait_depth"}) {
+      auto value = plan.getAs<IntegerAttr>(field);
+      if (!value || value.getValue().isNegative())
+        return op->emitError() << "'" << name << "' needs a non-negative "
+                               << "integer '" << field << "'";
+    }
+    int64_t producer = plan.getAs<IntegerAttr>("producer_threads").getInt();
+    if (producer != 0 && producer != 128)
+      return op->emitError() << "'" << name
+                             << "': producer_threads is 0 or one warpgroup "
+                                "(128), not "
+                             << producer;
+    return success();
+  }
+
+  if (name == getSwizzleAttrName()) {
+    auto alloc = dyn_cast<AllocOp>(op);
+    auto bytes = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!alloc || alloc.getType().getScope() != MemoryScope::Shared)
+      return op->emitError()
+             << "'" << name << "' is only valid on shared allocations";
+    BufferType type = alloc.getType();
+    Type elem = type.getElementType();
+    int64_t rowBytes = type.getRank() == 2 && (elem.isBF16() || elem.isF16())
+                           ? type.getShape()[1] * 2
+                           : 0;
+    if (!bytes || !llvm::is_contained({32, 64, 128}, bytes.getInt()) ||
+        !rowBytes || rowBytes % bytes.getInt())
+      return op->emitError()
+             << "'" << name
+             << "' must be 32, 64 or 128 bytes on a 2-D 16-bit tile whose "
+                "rows are a multiple of it";
+    return success();
+  }
+
   if (name == getLayoutAttrName()) {
     auto alloc = dyn_cast<AllocOp>(op);
     if (!alloc || alloc.getType().getScope() != MemoryScope::Fragment)

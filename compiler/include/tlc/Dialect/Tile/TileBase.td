@@ -71,6 +71,16 @@ def Tile_Dialect : Dialect {
     /// Pipelined loop: the copy is prefetched into a ring of that many
     /// shared buffers (its destination's only writer in the loop).
     static ::llvm::StringRef getPrefetchAttrName() { return "tile.prefetch"; }
+    /// Set by tile-plan-tma on a Pipelined loop whose prefetch rings TMA
+    /// fills on sm_90a: {producer_threads = 0 | 128, producer_regs = R,
+    /// consumer_regs = R (0: no setmaxnreg), wait_depth = D (wgmma groups
+    /// left in flight across iterations)}.
+    static ::llvm::StringRef getTmaPipelineAttrName() {
+      return "tile.tma_pipeline";
+    }
+    /// Set by tile-plan-tma on a 2-D 16-bit shared allocation that TMA and
+    /// wgmma use swizzled: the swizzle in bytes (32, 64 or 128).
+    static ::llvm::StringRef getSwizzleAttrName() { return "tile.swizzle"; }
 
   private:
     void registerTypes();
