@@ -78,6 +78,32 @@ struct MaskedGemmProblem {
   }
 };
 
+/// Fresh random inputs of two_loops (A1 @ B1 + A2 @ B2) and its output.
+struct TwoLoopsProblem {
+  int64_t m, n, k1, k2;
+  HostTensor a1{rt::DType::BF16, {m, k1}}, b1{rt::DType::BF16, {k1, n}},
+      a2{rt::DType::BF16, {m, k2}}, b2{rt::DType::BF16, {k2, n}};
+  DeviceTensor da1{MaskedGemmProblem::randomized(a1)},
+      db1{MaskedGemmProblem::randomized(b1)},
+      da2{MaskedGemmProblem::randomized(a2)},
+      db2{MaskedGemmProblem::randomized(b2)},
+      dc{HostTensor(rt::DType::F32, {m, n})};
+  std::vector<rt::Arg> args() const {
+    return {da1.arg(), db1.arg(), da2.arg(), db2.arg(), dc.arg()};
+  }
+  std::vector<double> reference() const {
+    std::vector<double> c(m * n, 0);
+    for (auto [a, b, k] : {std::tuple{&a1, &b1, k1}, {&a2, &b2, k2}})
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t kk = 0; kk < k; ++kk) {
+          double av = a->get(i * k + kk);
+          for (int64_t j = 0; j < n; ++j)
+            c[i * n + j] += av * b->get(kk * n + j);
+        }
+    return c;
+  }
+};
+
 /// Fresh random inputs of linear_attention (small keys keep the state, a
 /// sum over up to T rows, near 1) and its output, on the device.
 struct LinearAttentionProblem {
@@ -124,6 +150,31 @@ TEST_CASE("a TMA ring masked past a run-time bound and gated in place "
         REQUIRE(std::isfinite(c.get(i)));
       // All-zero when nothing counts: compare absolutely.
       CHECK(relativeRms(c, ref) < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("two pipelined loops in one kernel match the CPU",
+          "[gpu][pipeline]") {
+  for (const Build &build : kBuilds) {
+    std::string variant = std::string("two_loops") + build.suffix;
+    rt::Kernel &kernel = loadKernel(variant, "two_loops");
+    checkStructure(kernel.info(), build, 256);
+    // Ragged; one loop may run no iteration at all.
+    for (auto [m, n, k1, k2] :
+         {std::tuple<int64_t, int64_t, int64_t, int64_t>{256, 256, 512, 192},
+          {200, 136, 1000, 64},
+          {129, 264, 8, 520},
+          {64, 64, 0, 128},
+          {300, 200, 136, 0}}) {
+      INFO(variant << " " << m << "x" << n << " K1=" << k1 << " K2=" << k2);
+      TwoLoopsProblem p{m, n, k1, k2};
+      p.dc.poison();
+      launch(kernel, p.args());
+      HostTensor c = p.dc.download();
+      for (int64_t i = 0; i < c.numel(); ++i)
+        REQUIRE(std::isfinite(c.get(i)));
+      CHECK(relativeRms(c, p.reference()) < 1e-5);
     }
   }
 }
@@ -187,6 +238,9 @@ TEST_CASE("pipelined loops beyond copy + gemm: time against --no-ws and "
           "[gpu][bench]") {
   MaskedGemmProblem gemm{4096, 4096, 4096};
   benchBuilds("masked_gemm", gemm.args(4096 - 100), "4096x4096x4096",
+              2.0 * 4096 * 4096 * 4096);
+  TwoLoopsProblem two{4096, 4096, 2048, 2048};
+  benchBuilds("two_loops", two.args(), "4096x4096x(2048+2048)",
               2.0 * 4096 * 4096 * 4096);
   // Four 64-row gemms of K = 64 per chunk (the causal one counted whole).
   LinearAttentionProblem attention{256, 4096};

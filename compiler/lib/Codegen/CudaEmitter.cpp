@@ -250,17 +250,30 @@ private:
     int64_t stages = 1;
     SmallVector<TmaCopy> copies;
     DenseMap<Operation *, int64_t> swizzleOf; // ring alloc -> swizzle bytes
-    /// Shared tiles outside the rings that the pipeline's wgmmas read (a
-    /// state the threads write each iteration, say): swizzle bytes.
-    DenseMap<Operation *, int64_t> operandSwizzleOf;
     int64_t stageBytes = 0;
     /// wgmma groups left in flight across iterations (0: wait each gemm).
     int64_t waitDepth = 0;
     int64_t consumerThreads = 0, producerThreads = 0;
     int64_t producerRegs = 0, consumerRegs = 0; // 0: no setmaxnreg
+    int64_t barrierOffset = 0; // of its full and empty mbarriers
     std::string full, empty, counter;
   };
-  std::optional<TmaPipeline> tma;
+  /// The TMA pipelines, in program order (pointers stay valid once planned).
+  SmallVector<TmaPipeline, 1> tmaLoops;
+  /// Shared tiles outside the rings that the pipelines' wgmmas read (a state
+  /// the threads write each iteration, say): swizzle bytes.
+  DenseMap<Operation *, int64_t> operandSwizzleOf;
+  /// The TMA pipeline of `loop`, or null.
+  TmaPipeline *tmaPipelineOf(Operation *loop) {
+    for (TmaPipeline &p : tmaLoops)
+      if (p.loop == loop)
+        return &p;
+    return nullptr;
+  }
+  /// The producer warpgroup's threads (0: none); one for all pipelines.
+  int64_t producerThreads() const {
+    return tmaLoops.empty() ? 0 : tmaLoops.front().producerThreads;
+  }
   /// The name of the next tensor-map parameter, for argument `param`
   /// (`planned`: maps of a pipeline being planned, not yet in `tma`).
   std::string tensorMapName(unsigned param, size_t planned = 0) {
@@ -269,8 +282,8 @@ private:
   }
   SmallVector<const TmaCopy *> tensorMaps() const {
     SmallVector<const TmaCopy *> maps;
-    if (tma)
-      for (const TmaCopy &copy : tma->copies)
+    for (const TmaPipeline &p : tmaLoops)
+      for (const TmaCopy &copy : p.copies)
         maps.push_back(&copy);
     for (const auto &entry : tmaOps)
       maps.push_back(&entry.second);
@@ -302,12 +315,11 @@ private:
   /// The swizzle (bytes) of a shared alloc: its TMA ring's, or the one
   /// annotate_layout asked for; 0 when it is row-major.
   int64_t sharedSwizzle(Operation *alloc) const {
-    if (tma) {
-      if (int64_t ring = tma->swizzleOf.lookup(alloc))
+    for (const TmaPipeline &p : tmaLoops)
+      if (int64_t ring = p.swizzleOf.lookup(alloc))
         return ring;
-      if (int64_t operand = tma->operandSwizzleOf.lookup(alloc))
-        return operand;
-    }
+    if (int64_t operand = operandSwizzleOf.lookup(alloc))
+      return operand;
     return annotatedSwizzle.lookup(alloc);
   }
   LogicalResult planRoles(LaunchOp launch);
@@ -324,13 +336,12 @@ private:
   std::string wgmmaMisfitOfBuffers(GemmOp gemm);
   /// Some shared buffer or channel uses a swizzled layout (1024-aligned).
   bool swizzled = false;
-  llvm::SmallPtrSet<Operation *, 4> wgmmaGemms;
+  DenseMap<Operation *, TmaPipeline *> wgmmaGemms; // gemm -> its pipeline
   /// Inside a role (or the consumers of a TMA pipeline): its thread count
   /// and named barrier; 0 outside.
   int64_t roleThreads = 0, roleBarrier = 1;
   /// The threads of the current team: the block's, or the role's.
   int64_t teamThreads = 0;
-  int64_t barrierOffset = 0;
   /// Adopts the TMA pipeline tile-plan-tma recorded, if any.
   LogicalResult planTma(LaunchOp launch);
   /// The TMA copy of `tile` to or from global `view`, with the shared side
@@ -350,14 +361,15 @@ private:
   }
   LogicalResult emitTmaBody(mlir::Block &body);
   LogicalResult emitTmaProducer(mlir::Block &block);
-  LogicalResult emitTmaLoop();
-  LogicalResult emitTmaIssueAll(StringRef iv, StringRef slot);
-  LogicalResult emitTmaIssue(const TmaCopy &copy, StringRef iv, StringRef stage,
-                             StringRef bar);
+  LogicalResult emitTmaLoop(TmaPipeline &p);
+  LogicalResult emitTmaIssueAll(const TmaPipeline &p, StringRef iv,
+                                StringRef slot);
+  LogicalResult emitTmaIssue(const TmaPipeline &p, const TmaCopy &copy,
+                             StringRef iv, StringRef stage, StringRef bar);
   /// The TMA copies of one box, one per swizzled chunk: loads into `smem`
   /// completing on `bar`, or, without `bar`, stores from `smem`.
   void emitTmaBoxes(const TmaCopy &copy, StringRef smem, StringRef bar = "");
-  LogicalResult emitTmaConsumerIteration(StringRef it);
+  LogicalResult emitTmaConsumerIteration(TmaPipeline &p, StringRef it);
 
   // Inside a tile.parallel: the layout being iterated, the register index,
   // the loop variables, and fragments read through scratch.
@@ -399,7 +411,7 @@ void KernelEmitter::lineDirective(Location loc) {
 LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
   threads = static_cast<int64_t>(launch.getThreads());
   os << "extern \"C\" __global__ void __launch_bounds__("
-     << threads + (tma ? tma->producerThreads : 0) << ", 1)\n"
+     << threads + producerThreads() << ", 1)\n"
      << func.getName() << nameSuffix << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
@@ -569,7 +581,9 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
       std::tie(request.first, request.last) = liveRange(alloc, points, launch);
     // A producer warpgroup starts filling its rings at once, while the
     // consumers may still be using earlier buffers.
-    if (tma && tma->producerThreads && tma->swizzleOf.count(alloc))
+    if (producerThreads() && llvm::any_of(tmaLoops, [&](const TmaPipeline &p) {
+          return p.swizzleOf.count(alloc);
+        }))
       request.first = 0;
     requests.push_back(request);
     allocs.push_back(alloc);
@@ -584,8 +598,8 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
         wholeKernel(c.stages * c.stageElements * slotBytes, 1024));
     requests.push_back(wholeKernel(2 * 8 * c.stages, 8));
   }
-  if (tma)
-    requests.push_back(wholeKernel(2 * 8 * tma->stages, 8));
+  for (const TmaPipeline &p : tmaLoops)
+    requests.push_back(wholeKernel(2 * 8 * p.stages, 8));
   sharedTop = llvm::alignTo(packSharedBuffers(requests), 128);
 
   for (auto [alloc, request] : llvm::zip(allocs, requests)) {
@@ -614,8 +628,8 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     line() << "tlc::Mbarrier *const " << c.empty << " = " << c.full << " + "
            << c.stages << ";\n";
   }
-  if (tma)
-    barrierOffset = next->offset;
+  for (TmaPipeline &p : tmaLoops)
+    p.barrierOffset = (next++)->offset;
   return success();
 }
 
@@ -1232,7 +1246,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       line() << "tlc::wgmmaWait<0>();\n";
       return success();
     }
-    bool inFlight = wgmmaGemms.contains(op) && tma->waitDepth;
+    bool inFlight = wgmmaGemms.count(op) && wgmmaGemms[op]->waitDepth;
     line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
            << (op.getTransposeA() ? aShape[0] : aShape[1]) << ", "
            << (op.getTransposeA() ? "true" : "false") << ", "
@@ -1694,10 +1708,6 @@ LogicalResult KernelEmitter::planTma(LaunchOp launch) {
         TileDialect::getTmaPipelineAttrName());
     if (!recorded)
       return WalkResult::advance();
-    if (tma)
-      return forOp.emitError("code generation: a kernel has one TMA "
-                             "pipeline; the loop at ")
-             << sourcePlace(tma->loop) << " has it";
     auto field = [&](StringRef name) {
       return recorded.getAs<IntegerAttr>(name).getInt();
     };
@@ -1724,29 +1734,42 @@ LogicalResult KernelEmitter::planTma(LaunchOp launch) {
       plan.swizzleOf[ring] = t->swizzle;
       plan.stageBytes += t->bytes;
       plan.copies.push_back(std::move(*t));
-      for (Operation *user : copy.getDst().getUsers())
-        if (auto gemm = dyn_cast<GemmOp>(user))
-          wgmmaGemms.insert(gemm);
     }
-    tma = std::move(plan);
+    if (!tmaLoops.empty() &&
+        (plan.producerThreads != tmaLoops.front().producerThreads ||
+         plan.producerRegs != tmaLoops.front().producerRegs ||
+         plan.consumerRegs != tmaLoops.front().consumerRegs))
+      return forOp.emitError("code generation: the TMA pipelines of a kernel "
+                             "must agree on the producer warpgroup and the "
+                             "register split; the loop at ")
+             << sourcePlace(tmaLoops.front().loop) << " differs";
+    tmaLoops.push_back(std::move(plan));
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
     return failure();
-  // The other shared tiles the pipeline's wgmmas read.
-  if (tma)
+  for (TmaPipeline &p : tmaLoops)
+    for (const TmaCopy &copy : p.copies)
+      for (Operation *user : copy.copy.getDst().getUsers())
+        if (isa<GemmOp>(user))
+          wgmmaGemms[user] = &p;
+  // The other shared tiles the pipelines' wgmmas read.
+  if (!tmaLoops.empty())
     launch.walk([&](AllocOp alloc) {
-      if (auto swizzle = alloc->getAttrOfType<IntegerAttr>(
-              TileDialect::getSwizzleAttrName());
-          swizzle && !tma->swizzleOf.count(alloc))
-        tma->operandSwizzleOf[alloc] = swizzle.getInt();
+      auto swizzle =
+          alloc->getAttrOfType<IntegerAttr>(TileDialect::getSwizzleAttrName());
+      if (swizzle && !llvm::any_of(tmaLoops, [&](const TmaPipeline &p) {
+            return p.swizzleOf.count(alloc);
+          }))
+        operandSwizzleOf[alloc] = swizzle.getInt();
     });
   return success();
 }
 
-LogicalResult KernelEmitter::emitTmaIssue(const TmaCopy &copy, StringRef iv,
+LogicalResult KernelEmitter::emitTmaIssue(const TmaPipeline &p,
+                                          const TmaCopy &copy, StringRef iv,
                                           StringRef stage, StringRef bar) {
-  if (failed(emitLoopSlice(tma->loop, copy.view.getOffsets(), iv)))
+  if (failed(emitLoopSlice(p.loop, copy.view.getOffsets(), iv)))
     return failure();
   emitTmaBoxes(copy,
                buffers[copy.copy.getDst()].name + " + (" + stage.str() +
@@ -1778,51 +1801,62 @@ void KernelEmitter::emitTmaBoxes(const TmaCopy &copy, StringRef smem,
 }
 
 /// One consumer iteration of the TMA loop (after its data has arrived).
-LogicalResult KernelEmitter::emitTmaConsumerIteration(StringRef it) {
+LogicalResult KernelEmitter::emitTmaConsumerIteration(TmaPipeline &p,
+                                                      StringRef it) {
   SmallVector<Value> rings;
-  for (const TmaCopy &copy : tma->copies)
+  for (const TmaCopy &copy : p.copies)
     rings.push_back(copy.copy.getDst());
-  return emitWithRingSlots(*tma->loop.getBody(), rings, it, tma->stages);
+  return emitWithRingSlots(*p.loop.getBody(), rings, it, p.stages);
 }
 
 LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
-  TmaPipeline &p = *tma;
-  bool ws = p.producerThreads > 0;
-  p.full = fresh("full");
-  line() << "tlc::Mbarrier *const " << p.full
-         << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + " << barrierOffset
-         << ");\n";
-  if (ws) {
-    p.empty = fresh("empty");
-    line() << "tlc::Mbarrier *const " << p.empty << " = " << p.full << " + "
-           << p.stages << ";\n";
+  bool ws = producerThreads() > 0;
+  for (TmaPipeline &p : tmaLoops) {
+    p.full = fresh("full");
+    line() << "tlc::Mbarrier *const " << p.full
+           << " = reinterpret_cast<tlc::Mbarrier *>(tlc_smem + "
+           << p.barrierOffset << ");\n";
+    if (ws) {
+      p.empty = fresh("empty");
+      line() << "tlc::Mbarrier *const " << p.empty << " = " << p.full << " + "
+             << p.stages << ";\n";
+    }
   }
   line() << "if (threadIdx.x == 0) {\n";
   ++indent;
-  line() << "for (int s = 0; s < " << p.stages << "; ++s) {\n";
-  line() << "  tlc::mbarrierInit(&" << p.full << "[s], 1);\n";
-  if (ws)
-    line() << "  tlc::mbarrierInit(&" << p.empty << "[s], "
-           << p.consumerThreads / 32 << ");\n";
-  line() << "}\n";
+  for (TmaPipeline &p : tmaLoops) {
+    line() << "for (int s = 0; s < " << p.stages << "; ++s) {\n";
+    line() << "  tlc::mbarrierInit(&" << p.full << "[s], 1);\n";
+    if (ws)
+      line() << "  tlc::mbarrierInit(&" << p.empty << "[s], "
+             << p.consumerThreads / 32 << ");\n";
+    line() << "}\n";
+  }
   line() << "tlc::fenceBarrierInit();\n";
   --indent;
   line() << "}\n";
   barrier();
-  // Each role counts the ring slots it has used, across the whole kernel,
-  // so that slot and phase parity stay right across outer loops.
-  p.counter = fresh("ring");
+  // Each role counts the ring slots it has used, one counter per pipeline
+  // across the whole kernel, so that slot and phase parity stay right
+  // across outer loops.
+  auto declareCounters = [&] {
+    for (TmaPipeline &p : tmaLoops)
+      line() << "tlc::i64 " << p.counter << " = 0;\n";
+  };
+  for (TmaPipeline &p : tmaLoops)
+    p.counter = fresh("ring");
   if (!ws) {
-    line() << "tlc::i64 " << p.counter << " = 0;\n";
+    declareCounters();
     return emitBlock(body);
   }
-  line() << "if (threadIdx.x >= " << p.consumerThreads << ") {\n";
+  const TmaPipeline &first = tmaLoops.front();
+  line() << "if (threadIdx.x >= " << first.consumerThreads << ") {\n";
   ++indent;
-  if (p.producerRegs)
-    line() << "tlc::setMaxRegsDec<" << p.producerRegs << ">();\n";
-  line() << "if (threadIdx.x == " << p.consumerThreads << ") {\n";
+  if (first.producerRegs)
+    line() << "tlc::setMaxRegsDec<" << first.producerRegs << ">();\n";
+  line() << "if (threadIdx.x == " << first.consumerThreads << ") {\n";
   ++indent;
-  line() << "tlc::i64 " << p.counter << " = 0;\n";
+  declareCounters();
   if (failed(emitTmaProducer(body)))
     return failure();
   --indent;
@@ -1830,11 +1864,11 @@ LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   --indent;
   line() << "} else {\n";
   ++indent;
-  if (p.consumerRegs)
-    line() << "tlc::setMaxRegsInc<" << p.consumerRegs << ">();\n";
-  roleThreads = p.consumerThreads;
+  if (first.consumerRegs)
+    line() << "tlc::setMaxRegsInc<" << first.consumerRegs << ">();\n";
+  roleThreads = first.consumerThreads;
   lastWasBarrier = false;
-  line() << "tlc::i64 " << p.counter << " = 0;\n";
+  declareCounters();
   if (failed(emitBlock(body)))
     return failure();
   roleThreads = 0;
@@ -1843,12 +1877,13 @@ LogicalResult KernelEmitter::emitTmaBody(mlir::Block &body) {
   return success();
 }
 
-/// The producer's copy of `block`: the loops around the TMA loop and the
-/// scalar code its coordinates need; nothing else.
+/// The producer's copy of `block`: the TMA loops, the loops around them and
+/// the scalar code their coordinates need; nothing else.
 LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
-  TmaPipeline &p = *tma;
   for (Operation &op : block) {
-    if (&op == p.loop.getOperation()) {
+    auto outer = dyn_cast<scf::ForOp>(op);
+    if (TmaPipeline *pipeline = tmaPipelineOf(&op)) {
+      TmaPipeline &p = *pipeline;
       std::string iv = fresh("t"), slot = fresh("slot");
       line() << "for (tlc::i64 " << iv << " = " << name(p.loop.getLowerBound())
              << "; " << iv << " < " << name(p.loop.getUpperBound()) << "; "
@@ -1858,12 +1893,13 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
       line() << "const int " << slot << " = int(" << p.counter << " % "
              << p.stages << ");\n";
       waitRingSlot(p.empty, slot, p.counter, p.stages, /*emptyBarrier=*/true);
-      if (failed(emitTmaIssueAll(iv, slot)))
+      if (failed(emitTmaIssueAll(p, iv, slot)))
         return failure();
       --indent;
       line() << "}\n";
-    } else if (auto outer = dyn_cast<scf::ForOp>(op);
-               outer && outer->isProperAncestor(p.loop)) {
+    } else if (outer && llvm::any_of(tmaLoops, [&](const TmaPipeline &p) {
+                 return outer->isProperAncestor(p.loop);
+               })) {
       std::string iv = bind(outer.getInductionVar(), "t");
       line() << "for (tlc::i64 " << iv << " = " << name(outer.getLowerBound())
              << "; " << iv << " < " << name(outer.getUpperBound()) << "; " << iv
@@ -1881,12 +1917,12 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
   return success();
 }
 
-LogicalResult KernelEmitter::emitTmaIssueAll(StringRef iv, StringRef slot) {
-  TmaPipeline &p = *tma;
+LogicalResult KernelEmitter::emitTmaIssueAll(const TmaPipeline &p, StringRef iv,
+                                             StringRef slot) {
   line() << "tlc::mbarrierArriveExpectTx(&" << p.full << "[" << slot << "], "
          << p.stageBytes << ");\n";
   for (const TmaCopy &copy : p.copies)
-    if (failed(emitTmaIssue(copy, iv, slot,
+    if (failed(emitTmaIssue(p, copy, iv, slot,
                             "&" + p.full + "[" + slot.str() + "]")))
       return failure();
   return success();
@@ -1894,8 +1930,7 @@ LogicalResult KernelEmitter::emitTmaIssueAll(StringRef iv, StringRef slot) {
 
 /// The TMA loop as the consumers (or, without warp specialisation, the
 /// whole block) run it.
-LogicalResult KernelEmitter::emitTmaLoop() {
-  TmaPipeline &p = *tma;
+LogicalResult KernelEmitter::emitTmaLoop(TmaPipeline &p) {
   scf::ForOp loop = p.loop;
   int64_t stages = p.stages;
   std::string lb = name(loop.getLowerBound()), ub = name(loop.getUpperBound()),
@@ -1925,7 +1960,7 @@ LogicalResult KernelEmitter::emitTmaLoop() {
            << ") % " << stages << ");\n";
     line() << "if (" << tp << " < " << ub << ") {\n";
     ++indent;
-    if (failed(emitTmaIssueAll(tp, slot)))
+    if (failed(emitTmaIssueAll(p, tp, slot)))
       return failure();
     --indent;
     line() << "}\n";
@@ -1942,12 +1977,12 @@ LogicalResult KernelEmitter::emitTmaLoop() {
     ++indent;
     line() << "const int " << aheadSlot << " = int((" << p.counter << " + "
            << stages - 1 << ") % " << stages << ");\n";
-    if (failed(emitTmaIssueAll(ahead, aheadSlot)))
+    if (failed(emitTmaIssueAll(p, ahead, aheadSlot)))
       return failure();
     --indent;
     line() << "}\n";
     waitFull();
-    if (failed(emitTmaConsumerIteration(p.counter)))
+    if (failed(emitTmaConsumerIteration(p, p.counter)))
       return failure();
     barrier();
     --indent;
@@ -1957,7 +1992,7 @@ LogicalResult KernelEmitter::emitTmaLoop() {
   header();
   ++indent;
   waitFull();
-  if (failed(emitTmaConsumerIteration(p.counter)))
+  if (failed(emitTmaConsumerIteration(p, p.counter)))
     return failure();
   // Release the slot whose wgmmas are known to be complete: with wait depth
   // d the previous one (the ring counter never restarts, so this also holds
@@ -2286,8 +2321,8 @@ std::string KernelEmitter::wgmmaMisfitOfBuffers(GemmOp gemm) {
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
-  if (tma && op == tma->loop)
-    return emitTmaLoop();
+  if (TmaPipeline *p = tmaPipelineOf(op))
+    return emitTmaLoop(*p);
   auto pipelined = pipelinedLoops.find(op);
   if (pipelined != pipelinedLoops.end())
     return emitPipelinedFor(op, pipelined->second);
@@ -2348,7 +2383,8 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
                             "sm_90a; compile with --arch sm_90a");
   if (failed(emitSignature(launch)))
     return failure();
-  os << "  extern __shared__ __align__(" << (tma || swizzled ? 1024 : 128)
+  os << "  extern __shared__ __align__("
+     << (!tmaLoops.empty() || swizzled ? 1024 : 128)
      << ") unsigned char tlc_smem[];\n";
   teamThreads = threads;
   os << "  const tlc::Team team{int(threadIdx.x), " << threads << "};\n";
@@ -2383,7 +2419,7 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
            << ";\n";
   }
   if (failed(planSharedMemory(launch)) ||
-      failed(tma                  ? emitTmaBody(body)
+      failed(!tmaLoops.empty()    ? emitTmaBody(body)
              : !roleInfos.empty() ? emitRoles(body)
                                   : emitBlock(body)))
     return failure();
@@ -2408,7 +2444,7 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   meta["schema"] = "tlc.kernel/1";
   meta["name"] = artifact.name;
   meta["arch"] = options.arch;
-  meta["threads"] = threads + (tma ? tma->producerThreads : 0);
+  meta["threads"] = threads + producerThreads();
   meta["dynamic_shared_bytes"] = sharedBytes;
   if (!tensorMaps().empty()) {
     llvm::json::Array maps;
@@ -2429,14 +2465,17 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
                                          {"registers", r.regs}});
     meta["roles"] = std::move(roles);
   }
-  if (tma) {
-    meta["pipeline"] =
-        llvm::json::Object{{"kind", "tma"},
-                           {"stages", tma->stages},
-                           {"warp_specialized", tma->producerThreads > 0},
-                           {"wgmma_wait_depth", tma->waitDepth},
-                           {"consumer_registers", tma->consumerRegs},
-                           {"producer_registers", tma->producerRegs}};
+  if (!tmaLoops.empty()) {
+    llvm::json::Array pipelines;
+    for (const TmaPipeline &p : tmaLoops)
+      pipelines.push_back(
+          llvm::json::Object{{"kind", "tma"},
+                             {"stages", p.stages},
+                             {"warp_specialized", p.producerThreads > 0},
+                             {"wgmma_wait_depth", p.waitDepth},
+                             {"consumer_registers", p.consumerRegs},
+                             {"producer_registers", p.producerRegs}});
+    meta["pipelines"] = std::move(pipelines);
   }
   llvm::json::Array cluster{1, 1, 1};
   if (std::optional<ArrayRef<int64_t>> extents = launch.getCluster())

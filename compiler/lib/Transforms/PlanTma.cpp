@@ -1,7 +1,7 @@
 //===- PlanTma.cpp - TMA pipelines for Pipelined loops on sm_90a ---------===//
 //
 // Part of tlc. `tile-plan-tma` decides, for a kernel without explicit roles,
-// which Pipelined loop's prefetch rings (tile-plan-prefetch) TMA fills and
+// which Pipelined loops' prefetch rings (tile-plan-prefetch) TMA fills and
 // wgmma reads, whether a producer warpgroup issues the copies (warp
 // specialisation), how the registers are split between it and the
 // consumers (setmaxnreg), and how many wgmma groups stay in flight across
@@ -14,10 +14,11 @@
 // copies (the swizzled view has no slices), every gemm reading a ring fits
 // wgmma with its other shared operand swizzled too, the producer can
 // recompute the copies' coordinates and the loops around it from scalar
-// code, and the block is whole warpgroups. One loop per kernel, the first in
-// program order. With `remarks`, every loop that does not qualify says which
-// condition failed, and a TMA loop whose gemms must wait every iteration
-// says what else its body runs.
+// code, and the block is whole warpgroups. Several loops of a kernel may
+// qualify (one after another, or inside outer loops): they share the one
+// producer warpgroup, each with its own rings and mbarriers. With `remarks`,
+// every loop that does not qualify says which condition failed, and a TMA loop
+// whose gemms must wait every iteration says what else its body runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,8 +73,7 @@ public:
       ring.copies.push_back(copy);
       allRings.insert(copy.getDst().getDefiningOp());
     });
-    // In program order, so that the choice of the one TMA pipeline is
-    // stable.
+    // In program order, as the producer will issue them.
     launch.walk([&](scf::ForOp loop) {
       if (byLoop.count(loop))
         loops.push_back(byLoop[loop]);
@@ -81,20 +81,13 @@ public:
   }
 
   void run() {
-    scf::ForOp chosen;
     for (RingLoop &ring : loops) {
-      if (chosen) {
-        decline(ring.loop, "a kernel has one TMA pipeline, and the loop at " +
-                               sourcePlace(chosen) + " has it");
-        continue;
-      }
       Plan plan;
       if (std::string why = check(ring, plan); !why.empty()) {
         decline(ring.loop, why);
         continue;
       }
       record(ring, plan);
-      chosen = ring.loop;
     }
   }
 
@@ -335,9 +328,9 @@ struct PlanTmaPass : PassWrapper<PlanTmaPass, OperationPass<func::FuncOp>> {
 
   StringRef getArgument() const override { return "tile-plan-tma"; }
   StringRef getDescription() const override {
-    return "Choose the Pipelined loop whose rings TMA fills and wgmma reads "
-           "on sm_90a, its producer warpgroup, register split and wgmma "
-           "wait depth (tile.tma_pipeline, tile.swizzle)";
+    return "Choose the Pipelined loops whose rings TMA fills and wgmma reads "
+           "on sm_90a, the producer warpgroup, register split and wgmma "
+           "wait depths (tile.tma_pipeline, tile.swizzle)";
   }
 
   void runOnOperation() override {

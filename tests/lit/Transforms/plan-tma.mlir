@@ -77,8 +77,7 @@ func.func @state(%X: !tile.buffer<?x64xbf16, global>, %G: !tile.buffer<?xf32, gl
 }
 
 // Loops that keep cp.async, each with the condition that failed: a slice of
-// a ring; the one TMA pipeline per kernel; an accumulator without a wgmma
-// layout.
+// a ring; an accumulator without a wgmma layout.
 // CHECK-LABEL: func.func @declined(
 // CHECK-NOT: tile.swizzle
 // CHECK-NOT: tile.tma_pipeline
@@ -93,7 +92,7 @@ func.func @declined(%X: !tile.buffer<?x64xbf16, global>, %Y: !tile.buffer<?x64xb
     %x_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
     %w_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
     %acc = tile.alloc {tile.layout = {kind = "mma", warps_m = 2 : i64, warps_n = 2 : i64}} : !tile.buffer<64x64xf32, fragment>
-    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): the ring filled at 100:7 is also used by the slice at 101:15; a TMA ring is read by gemms, element reads and writes and whole-tile copies}}
+    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): the ring filled at 99:7 is also used by the slice at 100:15; a TMA ring is read by gemms, element reads and writes and whole-tile copies}}
     scf.for %i = %c0 to %t step %c1 {
       %off = arith.muli %i, %c64 : index
       %x_t = tile.view %X[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>
@@ -102,7 +101,7 @@ func.func @declined(%X: !tile.buffer<?x64xbf16, global>, %Y: !tile.buffer<?x64xb
       %y_t = tile.view %Y[%off, %c0] sizes [32, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<32x64xbf16, global>
       tile.copy %half, %y_t : !tile.buffer<32x64xbf16, shared>, !tile.buffer<32x64xbf16, global>
     } {tile.num_stages = 2 : i64}
-    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): the gemm at 110:7 cannot run on wgmma: the accumulator (64 rows) is not laid out as 64 rows per warpgroup of the 128 threads running it}}
+    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): the gemm at 109:7 cannot run on wgmma: the accumulator (64 rows) is not laid out as 64 rows per warpgroup of the 128 threads running it}}
     scf.for %i = %c0 to %t step %c1 {
       %off = arith.muli %i, %c64 : index
       %w_t = tile.view %Y[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>
@@ -113,11 +112,11 @@ func.func @declined(%X: !tile.buffer<?x64xbf16, global>, %Y: !tile.buffer<?x64xb
   return
 }
 
-// The first eligible loop has the kernel's one TMA pipeline.
+// Two eligible loops in one kernel each get a TMA pipeline (they share the
+// producer warpgroup and its register split).
 // CHECK-LABEL: func.func @two(
-// CHECK: tile.tma_pipeline
-// CHECK-NOT: tile.tma_pipeline
-// CHECK: return
+// CHECK: tile.tma_pipeline = {consumer_regs = 0 : i64, producer_regs = 0 : i64, producer_threads = 128 : i64, wait_depth = 1 : i64}
+// CHECK: tile.tma_pipeline = {consumer_regs = 0 : i64, producer_regs = 0 : i64, producer_threads = 128 : i64, wait_depth = 1 : i64}
 func.func @two(%X: !tile.buffer<?x64xbf16, global>) attributes {tile.kernel} {
   %t = tile.dim %X, 0 : !tile.buffer<?x64xbf16, global>
   %c0 = arith.constant 0 : index
@@ -134,7 +133,6 @@ func.func @two(%X: !tile.buffer<?x64xbf16, global>) attributes {tile.kernel} {
       tile.copy %x_t, %x_s {tile.prefetch = 2 : i64} : !tile.buffer<64x64xbf16, global>, !tile.buffer<64x64xbf16, shared>
       tile.gemm %x_s, %x_s, %acc {transpose_b} : !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
     } {tile.num_stages = 2 : i64}
-    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): a kernel has one TMA pipeline, and the loop at 131:5 has it}}
     scf.for %i = %c0 to %t step %c1 {
       %off = arith.muli %i, %c64 : index
       %y_t = tile.view %X[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>

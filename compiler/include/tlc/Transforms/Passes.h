@@ -28,9 +28,9 @@ std::unique_ptr<mlir::Pass> createCheckChannelsPass();
 std::unique_ptr<mlir::Pass> createPlanPrefetchPass(bool remarks = false);
 
 /// `tile-plan-tma` (sm_90a): chooses, in a kernel without roles, the
-/// Pipelined loop whose prefetch rings TMA fills and wgmma reads, with a
-/// producer warpgroup when `warpSpecialize`, and records it on the loop
-/// (`tile.tma_pipeline`) and on the shared tiles wgmma reads
+/// Pipelined loops whose prefetch rings TMA fills and wgmma reads, with one
+/// producer warpgroup for all of them when `warpSpecialize`, and records it
+/// on each loop (`tile.tma_pipeline`) and on the shared tiles wgmma reads
 /// (`tile.swizzle`); with `remarks`, reports every loop that does not get
 /// one, and why.
 std::unique_ptr<mlir::Pass> createPlanTmaPass(bool warpSpecialize = true,
