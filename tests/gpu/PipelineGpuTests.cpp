@@ -242,6 +242,16 @@ TEST_CASE("pipelined loops beyond copy + gemm: time against --no-ws and "
   TwoLoopsProblem two{4096, 4096, 2048, 2048};
   benchBuilds("two_loops", two.args(), "4096x4096x(2048+2048)",
               2.0 * 4096 * 4096 * 4096);
+  // The 128 x 128 tile, where occupancy favours --no-ws (CMakeLists.txt).
+  for (const char *variant : {"two_loops_n128", "two_loops_n128_nows"}) {
+    rt::Kernel &k = loadKernel(variant, "two_loops");
+    std::vector<rt::Arg> args = two.args();
+    rt::Span<const rt::Arg> span(args.data(), args.size());
+    double ms = medianMs([&] { REQUIRE(k.launch(nullptr, span).ok()); }, 20);
+    std::printf("BENCH pipeline %s 4096x4096x(2048+2048): %.3f ms, %.1f "
+                "TFLOP/s\n",
+                variant, ms, 2.0 * 4096 * 4096 * 4096 / (ms * 1e-3) / 1e12);
+  }
   // Four 64-row gemms of K = 64 per chunk (the causal one counted whole).
   LinearAttentionProblem attention{256, 4096};
   benchBuilds("linear_attention", attention.args(0.99f),

@@ -579,12 +579,16 @@ LogicalResult KernelEmitter::planSharedMemory(LaunchOp launch) {
     SharedBufferRequest request = wholeKernel(bytes, align);
     if (!concurrent)
       std::tie(request.first, request.last) = liveRange(alloc, points, launch);
-    // A producer warpgroup starts filling its rings at once, while the
-    // consumers may still be using earlier buffers.
-    if (producerThreads() && llvm::any_of(tmaLoops, [&](const TmaPipeline &p) {
-          return p.swizzleOf.count(alloc);
-        }))
-      request.first = 0;
+    // The producer starts filling the first pipeline's rings at once, while
+    // the consumers may still be using earlier buffers; a later pipeline's
+    // rings once the previous pipeline is drained (emitTmaProducer).
+    for (auto [k, p] : llvm::enumerate(tmaLoops))
+      if (producerThreads() && p.swizzleOf.count(alloc))
+        request.first =
+            k == 0 ? 0
+                   : std::min<int64_t>(
+                         request.first,
+                         points.span.lookup(tmaLoops[k - 1].loop).second + 1);
     requests.push_back(request);
     allocs.push_back(alloc);
     return WalkResult::advance();
@@ -1884,6 +1888,23 @@ LogicalResult KernelEmitter::emitTmaProducer(mlir::Block &block) {
     auto outer = dyn_cast<scf::ForOp>(op);
     if (TmaPipeline *pipeline = tmaPipelineOf(&op)) {
       TmaPipeline &p = *pipeline;
+      // The rings of a later pipeline may reuse the bytes of the previous
+      // one's: wait until the consumers have released all its slots.
+      if (&p != &tmaLoops.front()) {
+        const TmaPipeline &prev = (&p)[-1];
+        std::string s = fresh("s"), use = fresh("use");
+        line() << "for (int " << s << " = 0; " << s << " < " << prev.stages
+               << "; ++" << s << ") {\n";
+        ++indent;
+        line() << "const tlc::i64 " << use << " = " << prev.counter << " + "
+               << s << ";\n";
+        line() << "if (" << use << " >= " << prev.stages << ")\n";
+        ++indent;
+        waitRingSlot(prev.empty, use + " % " + std::to_string(prev.stages), use,
+                     prev.stages, /*emptyBarrier=*/true);
+        indent -= 2;
+        line() << "}\n";
+      }
       std::string iv = fresh("t"), slot = fresh("slot");
       line() << "for (tlc::i64 " << iv << " = " << name(p.loop.getLowerBound())
              << "; " << iv << " < " << name(p.loop.getUpperBound()) << "; "
@@ -1989,19 +2010,29 @@ LogicalResult KernelEmitter::emitTmaLoop(TmaPipeline &p) {
     line() << "}\n";
     return success();
   }
+  // Every use of a slot is released exactly once, so that the producer can
+  // tell when a pipeline's rings are drained (before it fills a later
+  // pipeline's rings, which may reuse their bytes): with wait depth d, each
+  // iteration but this run's first releases the previous one's slot, and
+  // the last slot is released after the loop; else each iteration its own.
+  std::string first;
+  if (p.waitDepth) {
+    first = fresh("first");
+    line() << "const tlc::i64 " << first << " = " << p.counter << ";\n";
+  }
   header();
   ++indent;
   waitFull();
   if (failed(emitTmaConsumerIteration(p, p.counter)))
     return failure();
-  // Release the slot whose wgmmas are known to be complete: with wait depth
-  // d the previous one (the ring counter never restarts, so this also holds
-  // across outer loops), else this one.
+  auto releasePrevious = [&] {
+    line() << "if (" << p.counter << " > " << first
+           << " && threadIdx.x % 32 == 0) tlc::mbarrierArrive(&" << p.empty
+           << "[(" << p.counter << " - 1) % " << stages << "]);\n";
+  };
   if (p.waitDepth) {
     line() << "tlc::wgmmaWait<" << p.waitDepth << ">();\n";
-    line() << "if (" << p.counter << " > 0 && threadIdx.x % 32 == 0) "
-           << "tlc::mbarrierArrive(&" << p.empty << "[(" << p.counter
-           << " - 1) % " << stages << "]);\n";
+    releasePrevious();
   } else {
     line() << "__syncwarp();\n";
     line() << "if (threadIdx.x % 32 == 0) tlc::mbarrierArrive(&" << p.empty
@@ -2009,8 +2040,10 @@ LogicalResult KernelEmitter::emitTmaLoop(TmaPipeline &p) {
   }
   --indent;
   line() << "}\n";
-  if (p.waitDepth)
+  if (p.waitDepth) {
     line() << "tlc::wgmmaWait<0>();\n";
+    releasePrevious();
+  }
   return success();
 }
 
