@@ -39,6 +39,16 @@ void checkStructure(const rt::KernelInfo &info, const Build &build,
   CHECK(info.threads == computeThreads + (build.producer ? 128 : 0));
 }
 
+/// Downloads `out`, requires every element finite and checks it against
+/// `ref` (relative RMS error below `tolerance`; absolute when ref is 0).
+void checkOutput(const DeviceTensor &out, const std::vector<double> &ref,
+                 double tolerance) {
+  HostTensor got = out.download();
+  for (int64_t i = 0; i < got.numel(); ++i)
+    REQUIRE(std::isfinite(got.get(i)));
+  CHECK(relativeRms(got, ref) < tolerance);
+}
+
 /// C = A @ (mask * g * B): row kk of B counts when kk < kvalid, scaled by
 /// g[kk].
 std::vector<double> maskedGemmReference(const HostTensor &a,
@@ -143,13 +153,9 @@ TEST_CASE("a TMA ring masked past a run-time bound and gated in place "
       MaskedGemmProblem p{m, n, k};
       p.dc.poison();
       launch(kernel, p.args(kvalid));
-      HostTensor c = p.dc.download();
-      std::vector<double> ref =
-          maskedGemmReference(p.a, p.b, p.g, m, n, k, kvalid);
-      for (int64_t i = 0; i < c.numel(); ++i)
-        REQUIRE(std::isfinite(c.get(i)));
-      // All-zero when nothing counts: compare absolutely.
-      CHECK(relativeRms(c, ref) < 1e-5);
+      // All-zero when nothing counts: compared absolutely.
+      checkOutput(p.dc, maskedGemmReference(p.a, p.b, p.g, m, n, k, kvalid),
+                  1e-5);
     }
   }
 }
@@ -171,10 +177,7 @@ TEST_CASE("two pipelined loops in one kernel match the CPU",
       TwoLoopsProblem p{m, n, k1, k2};
       p.dc.poison();
       launch(kernel, p.args());
-      HostTensor c = p.dc.download();
-      for (int64_t i = 0; i < c.numel(); ++i)
-        REQUIRE(std::isfinite(c.get(i)));
-      CHECK(relativeRms(c, p.reference()) < 1e-5);
+      checkOutput(p.dc, p.reference(), 1e-5);
     }
   }
 }
@@ -197,9 +200,6 @@ TEST_CASE("chunked linear attention with a fragment state carried across "
       LinearAttentionProblem p{bhs, t};
       p.dout.poison();
       launch(kernel, p.args(decay));
-      HostTensor out = p.dout.download();
-      for (int64_t i = 0; i < out.numel(); ++i)
-        REQUIRE(std::isfinite(out.get(i)));
       auto input = [&](const HostTensor &x, int64_t width) {
         return [&x, t, width](int64_t bh, int64_t row, int64_t col) {
           return double(x.get((bh * t + row) * width + col));
@@ -208,21 +208,30 @@ TEST_CASE("chunked linear attention with a fragment state carried across "
       auto bf16 = [](double x) {
         return double(fromBF16(toBF16(static_cast<float>(x))));
       };
-      CHECK(relativeRms(out, test::linearAttentionReference(
-                                 input(p.q, d), input(p.k, d), input(p.v, dv),
-                                 bhs, t, d, dv, chunk, decay, bf16)) < 1e-2);
+      checkOutput(p.dout,
+                  test::linearAttentionReference(input(p.q, d), input(p.k, d),
+                                                 input(p.v, dv), bhs, t, d, dv,
+                                                 chunk, decay, bf16),
+                  1e-2);
     }
   }
 }
 
-/// Times the three builds of `kernel` on `args` and prints one BENCH line
-/// each: `what` names the problem, `flops` its work.
 namespace {
 
-void benchBuilds(const std::string &kernel, std::vector<rt::Arg> args,
-                 const std::string &what, double flops) {
-  for (const Build &build : kBuilds) {
-    std::string variant = kernel + build.suffix;
+/// The variant folders of `kernel`'s three builds.
+std::vector<std::string> buildsOf(const std::string &kernel) {
+  std::vector<std::string> variants;
+  for (const Build &build : kBuilds)
+    variants.push_back(kernel + build.suffix);
+  return variants;
+}
+
+/// Times `kernel` in each of `variants` on `args` and prints one BENCH line
+/// each: `what` names the problem, `flops` its work.
+void bench(const std::string &kernel, const std::vector<std::string> &variants,
+           std::vector<rt::Arg> args, const std::string &what, double flops) {
+  for (const std::string &variant : variants) {
     rt::Kernel &k = loadKernel(variant, kernel);
     rt::Span<const rt::Arg> span(args.data(), args.size());
     double ms = medianMs([&] { REQUIRE(k.launch(nullptr, span).ok()); }, 20);
@@ -237,23 +246,17 @@ TEST_CASE("pipelined loops beyond copy + gemm: time against --no-ws and "
           "--no-tma",
           "[gpu][bench]") {
   MaskedGemmProblem gemm{4096, 4096, 4096};
-  benchBuilds("masked_gemm", gemm.args(4096 - 100), "4096x4096x4096",
-              2.0 * 4096 * 4096 * 4096);
+  bench("masked_gemm", buildsOf("masked_gemm"), gemm.args(4096 - 100),
+        "4096x4096x4096", 2.0 * 4096 * 4096 * 4096);
   TwoLoopsProblem two{4096, 4096, 2048, 2048};
-  benchBuilds("two_loops", two.args(), "4096x4096x(2048+2048)",
-              2.0 * 4096 * 4096 * 4096);
+  std::vector<std::string> twoVariants = buildsOf("two_loops");
   // The 128 x 128 tile, where occupancy favours --no-ws (CMakeLists.txt).
-  for (const char *variant : {"two_loops_n128", "two_loops_n128_nows"}) {
-    rt::Kernel &k = loadKernel(variant, "two_loops");
-    std::vector<rt::Arg> args = two.args();
-    rt::Span<const rt::Arg> span(args.data(), args.size());
-    double ms = medianMs([&] { REQUIRE(k.launch(nullptr, span).ok()); }, 20);
-    std::printf("BENCH pipeline %s 4096x4096x(2048+2048): %.3f ms, %.1f "
-                "TFLOP/s\n",
-                variant, ms, 2.0 * 4096 * 4096 * 4096 / (ms * 1e-3) / 1e12);
-  }
+  twoVariants.insert(twoVariants.end(),
+                     {"two_loops_n128", "two_loops_n128_nows"});
+  bench("two_loops", twoVariants, two.args(), "4096x4096x(2048+2048)",
+        2.0 * 4096 * 4096 * 4096);
   // Four 64-row gemms of K = 64 per chunk (the causal one counted whole).
   LinearAttentionProblem attention{256, 4096};
-  benchBuilds("linear_attention", attention.args(0.99f),
-              "BH=256 T=4096 D=DV=64", 4.0 * 2 * 256 * 4096 * 64 * 64);
+  bench("linear_attention", buildsOf("linear_attention"), attention.args(0.99f),
+        "BH=256 T=4096 D=DV=64", 4.0 * 2 * 256 * 4096 * 64 * 64);
 }
