@@ -184,6 +184,27 @@ def make_fla_call(torch, fla, inputs):
     raise RuntimeError(f"FLA's forward failed: {last_error}")
 
 
+def kernel_breakdown(torch, fn, calls=10):
+    """Device time per kernel name (ms per call) of `fn`, from
+    torch.profiler's CUDA activity over `calls` eager calls."""
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(calls):
+            fn()
+        torch.cuda.synchronize()
+    totals = {}
+    for event in prof.events():
+        if event.device_type == torch.autograd.DeviceType.CUDA:
+            us = getattr(event, "device_time", None)
+            if us is None:
+                us = event.cuda_time
+            totals[event.name] = totals.get(event.name, 0.0) + us
+    return {name: us / calls / 1000 for name, us in
+            sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def fmt(x, digits=3):
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -199,6 +220,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--no-fla", action="store_true",
                         help="time tlc only")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also print each tlc kernel's device time "
+                             "(torch.profiler over 10 eager calls)")
     args = parser.parse_args()
     if args.replays < 100:
         print(f"note: {args.replays} replays (the grid's method asks for at "
@@ -273,6 +297,8 @@ def main():
         except Exception as e:  # noqa: BLE001 - report and go on
             result["error"] = f"{type(e).__name__}: {e}"
             print(f"{row['name']}: ERROR {result['error']}", flush=True)
+        if args.breakdown and result["error"] is None:
+            result["tlc_kernels_ms"] = kernel_breakdown(torch, tlc_call)
         results.append(result)
         print(f"{row['name']:<20} {result['tokens']:>6} "
               f"{len(row['seqlens']):>2} "
@@ -283,6 +309,8 @@ def main():
               f"{fmt(result['flashqla_fwd_ms_published']):>8} "
               f"{fmt(result['flashinfer_fwd_ms_published']):>8} "
               f"{fmt(result['o_rel_diff'], 4):>8}", flush=True)
+        for name, ms in result.get("tlc_kernels_ms", {}).items():
+            print(f"    {ms:9.4f} ms  {name[:90]}")
         del tlc_graph, fla_graph, fla_call, tlc_call, inputs, o, ht, fo, fht
         torch.cuda.synchronize()
         torch.cuda.empty_cache()

@@ -639,11 +639,11 @@ def test_gdn_host_path_reaches_the_launch(fake_torch):
     (o, o_dtype), (ht, ht_dtype), (ws, ws_dtype) = fake_torch.empty_calls
     assert (o, o_dtype) == ((1, 100, 4, 128), "torch.bfloat16")
     assert (ht, ht_dtype) == ((4, 4, 128, 128), "torch.float32")
-    # The workspace the runtime asked for (gcum, w, u, v_new, states).
-    t, hv, d, chunks = 100, 4, 128, 3
+    # The workspace the runtime asked for: gcum [H_v, NT, 64] f32 and
+    # ab [1, T, H_v, 64] bf16.
+    t, hv, chunks = 100, 4, 3
     assert ws_dtype == "torch.uint8"
-    assert ws == (round256(4 * t * hv) + 3 * round256(2 * t * hv * d)
-                  + round256(2 * chunks * hv * d * d),)
+    assert ws == (round256(4 * hv * chunks * 64) + round256(2 * t * hv * 64),)
 
 
 def test_gdn_dense_batch_and_conversions(fake_torch):
@@ -655,9 +655,8 @@ def test_gdn_dense_batch_and_conversions(fake_torch):
                                   [0, 2]]
     (o, o_dtype), (ws, ws_dtype) = fake_torch.empty_calls  # no final state
     assert (o, o_dtype) == ((2, 100, 2, 64), "torch.bfloat16")
-    t, hv, d, chunks = 200, 2, 64, 4
-    assert ws == (round256(4 * t * hv) + 3 * round256(2 * t * hv * d)
-                  + round256(2 * chunks * hv * d * d),)
+    t, hv, chunks = 200, 2, 4
+    assert ws == (round256(4 * hv * chunks * 64) + round256(2 * t * hv * 64),)
 
 
 def test_gdn_validation_in_the_runtime(fake_torch, monkeypatch, tmp_path):

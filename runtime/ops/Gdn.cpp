@@ -186,15 +186,12 @@ tlc::ops::checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
 }
 
 namespace {
-/// The workspace's tensors, in order: gcum, w, u, v_new, states.
+/// The workspace's tensors, in order: gcum, ab.
 std::vector<std::pair<DType, std::vector<int64_t>>>
 workspaceTensors(const Dims &d) {
   int64_t t = d.batch * d.tokens, chunks = std::max<int64_t>(d.numChunks, 1);
-  return {{DType::F32, {1, t, d.hv}},
-          {d.dtype, {1, t, d.hv, d.headK}},
-          {d.dtype, {1, t, d.hv, d.headV}},
-          {d.dtype, {1, t, d.hv, d.headV}},
-          {d.dtype, {chunks, d.hv, d.headK, d.headV}}};
+  return {{DType::F32, {d.hv, chunks, kChunk}},
+          {d.dtype, {1, t, d.hv, kChunk}}};
 }
 size_t tensorBytes(DType dtype, const std::vector<int64_t> &shape) {
   size_t n = rt::dtypeSize(dtype);
@@ -212,14 +209,14 @@ size_t Workspace::bytes(const Dims &dims) {
 }
 
 Workspace Workspace::carve(const Dims &dims, void *base) {
-  rt::TensorRef parts[5];
+  rt::TensorRef parts[2];
   char *next = static_cast<char *>(base);
   int i = 0;
   for (auto &[dtype, shape] : workspaceTensors(dims)) {
     parts[i++] = rt::TensorRef::make(next, dtype, shape);
     next += tensorBytes(dtype, shape);
   }
-  return Workspace{parts[0], parts[1], parts[2], parts[3], parts[4]};
+  return Workspace{parts[0], parts[1]};
 }
 
 rt::Status tlc::ops::launchForward(
@@ -249,33 +246,23 @@ rt::Status tlc::ops::launchForward(
   rt::TensorRef h0 = useH0 ? initialState : stand;
   rt::TensorRef ht = storeHt ? finalState : stand;
   if (Status s =
-          backend.launch("gdn_cumsum", {},
-                         {Arg::tensor(gp), Arg::tensor(ws.gcum),
+          backend.launch("gdn_solve", {kc, dc},
+                         {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
+                          Arg::tensor(ws.gcum), Arg::tensor(ws.ab),
                           Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
       !s.ok())
     return s;
-  if (Status s = backend.launch(
-          "gdn_prepare", {kc, vc, dc},
-          {Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(bp),
-           Arg::tensor(ws.gcum), Arg::tensor(ws.w), Arg::tensor(ws.u),
-           Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
-      !s.ok())
-    return s;
-  if (Status s = backend.launch(
-          "gdn_state",
-          {kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False",
-           storeHt ? "STORE_HT=True" : "STORE_HT=False"},
-          {Arg::tensor(kp), Arg::tensor(ws.w), Arg::tensor(ws.u),
-           Arg::tensor(ws.gcum), Arg::tensor(ws.states), Arg::tensor(ws.vNew),
-           Arg::tensor(h0), Arg::tensor(ht), Arg::tensor(cuSeqlens),
-           Arg::tensor(chunkOffsets)});
-      !s.ok())
-    return s;
-  return backend.launch("gdn_output", {kc, vc, dc},
-                        {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.vNew),
-                         Arg::tensor(ws.gcum), Arg::tensor(ws.states),
-                         Arg::tensor(op), Arg::f32(scale),
-                         Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
+  std::vector<std::string> chunkConstants = {
+      kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False",
+      storeHt ? "STORE_HT=True" : "STORE_HT=False"};
+  // f32 tiles are twice the bytes: only one stage fits in shared memory.
+  if (dims.dtype == DType::F32)
+    chunkConstants.push_back("STAGES=1");
+  return backend.launch(
+      "gdn_chunk", chunkConstants,
+      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ab),
+       Arg::tensor(ws.gcum), Arg::tensor(op), Arg::tensor(h0), Arg::tensor(ht),
+       Arg::f32(scale), Arg::tensor(cuSeqlens), Arg::tensor(chunkOffsets)});
 }
 
 rt::Expected<ForwardResult> tlc::ops::forward(
@@ -321,9 +308,9 @@ rt::Expected<ForwardResult> tlc::ops::forward(
   rt::Expected<rt::TensorRef> cu = make(DType::I32, {dims.numSeqs + 1});
   rt::Expected<rt::TensorRef> indices =
       make(DType::I32, {std::max<int64_t>(plan.numChunks, 1), 2});
-  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {dims.numSeqs});
   rt::Expected<rt::TensorRef> workspace =
       make(DType::I8, {int64_t(Workspace::bytes(dims))});
+  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {dims.numSeqs});
   for (auto *t : {&cu, &indices, &chunkOffsets, &workspace})
     if (!*t)
       return t->status();

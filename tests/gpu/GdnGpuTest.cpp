@@ -44,6 +44,25 @@ struct Run {
   double ms = 0;
 };
 
+/// The CUDA backend with every allocation (outputs and workspace) filled
+/// with NaN first, so that an element the kernels do not write, or a
+/// workspace entry read before it is written, shows in the error.
+class PoisoningBackend : public ops::CudaBackend {
+public:
+  using ops::CudaBackend::CudaBackend;
+  rt::Expected<rt::TensorRef> allocate(rt::DType dtype,
+                                       std::vector<int64_t> shape) override {
+    rt::Expected<rt::TensorRef> t = CudaBackend::allocate(dtype, shape);
+    if (t) {
+      size_t bytes = rt::dtypeSize(dtype);
+      for (int64_t e : shape)
+        bytes *= size_t(e);
+      cuMemsetD8(reinterpret_cast<CUdeviceptr>(t->data), 0xFF, bytes);
+    }
+    return t;
+  }
+};
+
 Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
             int timedRuns = 0) {
   test::GdnInputs in = test::makeGdnInputs(c, rng());
@@ -67,7 +86,7 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
   if (!in.h0.empty())
     h0Ref = dh0.arg().ref;
 
-  ops::CudaBackend backend(kernelDir() + "/gdn");
+  PoisoningBackend backend(kernelDir() + "/gdn");
   ops::ForwardOptions options;
   options.outputFinalState = true;
   const std::vector<int32_t> *cu = c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens;

@@ -15,7 +15,10 @@ for program in tlc-gpu-tests tlc-runtime-gpu-tests tlc-embed-example; do
     cp "$build/bin/$program" "$bundle/bin/"
   fi
 done
-cp -r "$build/gpu-kernels" "$bundle/gpu-kernels"
+# PTX is text and the GDN variants alone are about 80 MB of it: packed, the
+# bundle stays under the device tool's 64 MiB carry limit. The run scripts
+# unpack it on the box.
+tar -czf "$bundle/gpu-kernels.tar.gz" -C "$build" gpu-kernels
 [[ -d $build/bin/runtime-gpu-kernels ]] && cp -r "$build/bin/runtime-gpu-kernels" "$bundle/bin/"
 [[ -f $build/lib/libtlc_runtime.so ]] && cp "$build/lib/libtlc_runtime.so" "$bundle/bin/"
 grid=$root/../shared/bench/gdn_grid.json

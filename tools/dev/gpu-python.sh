@@ -14,6 +14,8 @@ mkdir -p "$out"
 export TLC_RUNTIME_LIB=${TLC_RUNTIME_LIB:-$root/.bundle/bin/libtlc_runtime.so}
 export TLC_KERNELS=${TLC_KERNELS:-$root/.bundle/gpu-kernels}
 export PYTHONUNBUFFERED=1
+[[ -d $root/.bundle/gpu-kernels || ! -f $root/.bundle/gpu-kernels.tar.gz ]] ||
+  tar -xzf "$root/.bundle/gpu-kernels.tar.gz" -C "$root/.bundle"
 for need in "$TLC_RUNTIME_LIB" "$TLC_KERNELS/gdn"; do
   [[ -e $need ]] || { echo "gpu-python: missing $need (run tools/dev/gpu-bundle.sh and carry .bundle)" >&2; exit 2; }
 done

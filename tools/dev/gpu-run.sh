@@ -7,6 +7,7 @@ bundle=$root/.bundle
 out=${OUT:-/tmp/tlc-gpu-out}
 mkdir -p "$out"
 status=0
+[[ -d $bundle/gpu-kernels ]] || tar -xzf "$bundle/gpu-kernels.tar.gz" -C "$bundle"
 {
   date -u
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem --format=csv

@@ -1491,11 +1491,13 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   if (!spills.empty())
     barrier();
 
+  std::string tid = fresh("tid");
+  line() << "const int " << tid << " = tlc::rematerialize(team.tid);\n";
   line() << "#pragma unroll\n";
   line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
   ++indent;
-  line() << "const tlc::i64 e = " << scope.layout
-         << "::element(r, team.tid);\n";
+  line() << "const tlc::i64 e = " << scope.layout << "::element(r, " << tid
+         << ");\n";
   line() << "if (e < 0) continue;\n";
   line() << "tlc::i64 idx[" << extents.size() << "];\n";
   line() << shapeType(extents) << "::unravel(e, idx);\n";

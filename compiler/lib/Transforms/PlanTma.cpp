@@ -32,6 +32,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace tlc;
@@ -105,6 +106,9 @@ private:
 
   /// Why the loop cannot be a TMA pipeline, or "" (and `plan` filled).
   std::string check(const RingLoop &ring, Plan &plan);
+  /// Adds to the plan the loop's gemms that read no ring but can run on
+  /// wgmma once their shared operands are swizzled.
+  void addCompanionGemms(const RingLoop &ring, Plan &plan);
   /// wgmmaMisfit for the operands as the plan would leave them.
   std::string misfit(GemmOp gemm, const Plan &plan);
   /// Writes the decision into the IR.
@@ -183,6 +187,7 @@ std::string Planner::check(const RingLoop &ring, Plan &plan) {
         plan.gemms.push_back(gemm);
     }
   }
+  addCompanionGemms(ring, plan);
   // The gemms' other shared operands (a state copied from registers) become
   // swizzled too, when everything that touches them can use the swizzled
   // view and every gemm reading them is one of these.
@@ -232,6 +237,54 @@ std::string Planner::check(const RingLoop &ring, Plan &plan) {
                " depend on the " + sourceName(def) + " at " + sourcePlace(def) +
                ", which the producer warpgroup cannot recompute";
   return "";
+}
+
+// A gemm of the loop that reads no ring (a masked fragment times a tile the
+// threads wrote, say) is on the loop's critical path all the same: it joins
+// the pipeline's wgmma when all of its operands can be swizzled, and keeps
+// mma.sync (correct, slower: the fragment is staged through shared memory)
+// otherwise. Candidates that share an operand stand or fall together.
+void Planner::addCompanionGemms(const RingLoop &ring, Plan &plan) {
+  SetVector<GemmOp> candidates;
+  scf::ForOp loop = ring.loop;
+  loop.walk([&](GemmOp gemm) {
+    Type elem = gemm.getA().getType().getElementType();
+    if (!llvm::is_contained(plan.gemms, gemm) &&
+        (elem.isBF16() || elem.isF16()) &&
+        gemm.getC().getType().getScope() == MemoryScope::Fragment &&
+        gemm.getB().getDefiningOp<AllocOp>() &&
+        gemm.getA().getDefiningOp<AllocOp>())
+      candidates.insert(gemm);
+  });
+  auto feasible = [&](GemmOp gemm) {
+    Plan trial = plan;
+    for (Value operand : {gemm.getA(), gemm.getB()}) {
+      auto alloc = operand.getDefiningOp<AllocOp>();
+      if (alloc.getType().getScope() != MemoryScope::Shared ||
+          plan.swizzleOf.count(alloc) || annotated.count(alloc))
+        continue;
+      int64_t swizzle = wgmmaSwizzle(alloc.getType());
+      if (!swizzle || allRings.contains(alloc))
+        return false;
+      for (Operation *user : alloc->getUsers()) {
+        auto reader = dyn_cast<GemmOp>(user);
+        if (!isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user) &&
+            !(reader && (llvm::is_contained(plan.gemms, reader) ||
+                         candidates.contains(reader))))
+          return false;
+      }
+      trial.swizzleOf[alloc] = swizzle;
+    }
+    return misfit(gemm, trial).empty();
+  };
+  for (bool changed = true; changed;) {
+    SmallVector<GemmOp> infeasible(llvm::make_filter_range(
+        candidates, [&](GemmOp g) { return !feasible(g); }));
+    for (GemmOp gemm : infeasible)
+      candidates.remove(gemm);
+    changed = !infeasible.empty();
+  }
+  plan.gemms.append(candidates.begin(), candidates.end());
 }
 
 std::string Planner::misfit(GemmOp gemm, const Plan &plan) {

@@ -142,3 +142,72 @@ func.func @two(%X: !tile.buffer<?x64xbf16, global>) attributes {tile.kernel} {
   }
   return
 }
+
+// A gemm that reads no ring (a fragment times a tile the threads wrote, as
+// GDN's masked A times V - D K S) joins the pipeline's wgmma: its shared
+// operand is swizzled too. The trip count is read from a tensor the kernel
+// never writes, which the producer warpgroup can read as well.
+// CHECK-LABEL: func.func @companion(
+// CHECK: tile.alloc {tile.swizzle = 128 : i64} : !tile.buffer<64x64xbf16, shared>
+// CHECK: tile.alloc {tile.swizzle = 128 : i64} : !tile.buffer<64x64xbf16, shared>
+// CHECK: tile.tma_pipeline = {consumer_regs = 0 : i64, producer_regs = 0 : i64, producer_threads = 128 : i64, wait_depth = 0 : i64}
+func.func @companion(%X: !tile.buffer<?x64xbf16, global>, %len: !tile.buffer<?xi32, global>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : bf16
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
+    %w_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
+    %p = tile.alloc {tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}} : !tile.buffer<64x64xbf16, fragment>
+    %acc = tile.alloc {tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}} : !tile.buffer<64x64xf32, fragment>
+    %n = tile.load %len[%bx] : !tile.buffer<?xi32, global>
+    %t = arith.index_cast %n : i32 to index
+    // expected-remark@+1 {{Pipelined loop waits for its wgmma gemms every iteration: the body also runs the Parallel loop at 172:7}}
+    scf.for %i = %c0 to %t step %c1 {
+      %off = arith.muli %i, %c64 : index
+      %x_t = tile.view %X[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>
+      tile.copy %x_t, %x_s {tile.prefetch = 2 : i64} : !tile.buffer<64x64xbf16, global>, !tile.buffer<64x64xbf16, shared>
+      tile.parallel [64, 64] {
+      ^bb0(%r: index, %c: index):
+        tile.store %zero, %w_s[%r, %c] : !tile.buffer<64x64xbf16, shared>
+      }
+      tile.gemm %x_s, %x_s, %acc {transpose_b} : !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+      tile.gemm %p, %w_s, %acc : !tile.buffer<64x64xbf16, fragment>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+    } {tile.num_stages = 2 : i64}
+  }
+  return
+}
+
+// The same gemm keeps mma.sync when its shared operand has a user that
+// cannot read the swizzled view (here a reduction); the loop's ring gemm
+// still runs on wgmma.
+// CHECK-LABEL: func.func @companion_declined(
+// CHECK: tile.alloc {tile.swizzle = 128 : i64} : !tile.buffer<64x64xbf16, shared>
+// CHECK-NEXT: tile.alloc : !tile.buffer<64x64xbf16, shared>
+// CHECK: tile.tma_pipeline
+func.func @companion_declined(%X: !tile.buffer<?x64xbf16, global>) attributes {tile.kernel} {
+  %t = tile.dim %X, 0 : !tile.buffer<?x64xbf16, global>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
+    %w_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
+    %p = tile.alloc {tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}} : !tile.buffer<64x64xbf16, fragment>
+    %acc = tile.alloc {tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}} : !tile.buffer<64x64xf32, fragment>
+    %sum = tile.alloc : !tile.buffer<64xbf16, shared>
+    // expected-remark@+1 {{Pipelined loop waits for its wgmma gemms every iteration: the body also runs the reduction at 208:7}}
+    scf.for %i = %c0 to %t step %c1 {
+      %off = arith.muli %i, %c64 : index
+      %x_t = tile.view %X[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>
+      tile.copy %x_t, %x_s {tile.prefetch = 2 : i64} : !tile.buffer<64x64xbf16, global>, !tile.buffer<64x64xbf16, shared>
+      tile.gemm %x_s, %x_s, %acc {transpose_b} : !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+      tile.reduce sum %w_s, %sum {dim = 1 : i64} : !tile.buffer<64x64xbf16, shared>, !tile.buffer<64xbf16, shared>
+      tile.gemm %p, %w_s, %acc : !tile.buffer<64x64xbf16, fragment>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+    } {tile.num_stages = 2 : i64}
+  }
+  return
+}

@@ -16,6 +16,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -124,8 +125,35 @@ int64_t tlc::tile::launchRegisterCap(int64_t threads) {
   return std::min<int64_t>(255, 65536 / std::max<int64_t>(threads, 1)) / 8 * 8;
 }
 
+/// Whether nothing in the kernel writes `buffer`, a kernel parameter in
+/// global memory (directly or through a slice).
+static bool isReadOnlyGlobal(Value buffer) {
+  auto arg = dyn_cast<BlockArgument>(buffer);
+  auto type = dyn_cast<BufferType>(buffer.getType());
+  if (!arg || !type || type.getScope() != MemoryScope::Global ||
+      !isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+    return false;
+  SmallVector<Value> worklist{buffer};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      if (auto view = dyn_cast<ViewOp>(user))
+        worklist.push_back(view.getResult());
+      else if (isa<StoreOp>(user) ||
+               (isa<CopyOp>(user) && cast<CopyOp>(user).getDst() == v))
+        return false;
+    }
+  }
+  return true;
+}
+
 bool tlc::tile::isUniformScalarCode(Operation *op) {
-  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+  // A read of a tensor the kernel never writes (cu_seqlens[n], say) gives
+  // every thread the same value, whenever it runs.
+  auto load = dyn_cast<LoadOp>(op);
+  if (load && !isReadOnlyGlobal(load.getBuffer()))
+    return false;
+  if (!load && !isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
       !isa<DimOp>(op))
     return false;
   return llvm::all_of(op->getOperands(), [](Value v) {

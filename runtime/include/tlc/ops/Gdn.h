@@ -67,9 +67,13 @@ struct Dims {
   rt::DType dtype = rt::DType::BF16;
 };
 
-/// Intermediate tensors between the kernels, carved from one workspace.
+/// Intermediate tensors between the kernels, carved from one workspace:
+/// the chunk-local cumsum of g, chunk-major [H_v, NT, 64] f32 (a sequence's
+/// padded rows hold its last row's value), and
+/// Ab = (I + StrictLower(diag(beta) K K^T))^-1 diag(beta) per chunk,
+/// [1, T, H_v, 64] in the dtype of q.
 struct Workspace {
-  rt::TensorRef gcum, w, u, vNew, states;
+  rt::TensorRef gcum, ab;
   /// Bytes of workspace for `dims` (256-byte aligned pieces).
   static size_t bytes(const Dims &dims);
   static Workspace carve(const Dims &dims, void *base);
@@ -85,10 +89,11 @@ rt::Expected<Dims> checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
                                const rt::TensorRef &initialState,
                                int64_t numSeqs, const int32_t *cuSeqlens);
 
-/// Launches the four kernels on memory the caller provides: no allocation
+/// Launches the two kernels on memory the caller provides: no allocation
 /// and no host copy, so a CUDA backend call can be captured in a graph.
-/// `cuSeqlens` [N+1], `chunkIndices` [NT, 2], `chunkOffsets` [N] are int32
-/// device tensors; `finalState.data == nullptr` skips the final state.
+/// `cuSeqlens` [N+1], `chunkIndices` [NT, 2] and `chunkOffsets` [N] are
+/// int32 device tensors; `finalState.data == nullptr` skips the final
+/// state.
 rt::Status launchForward(
     Backend &backend, const Dims &dims, const rt::TensorRef &q,
     const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
@@ -104,6 +109,7 @@ struct ChunkPlan {
   std::vector<int32_t> chunkOffsets; // 1 per sequence
   int64_t numChunks = 0;
 };
+
 ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk);
 
 /// The CUDA backend: kernels compiled ahead of time by tlc into

@@ -54,8 +54,9 @@ std::string sourceName(mlir::Operation *op);
 int64_t launchRegisterCap(int64_t threads);
 
 /// Whether `op` is scalar code that every thread of a block computes alike:
-/// integer or float arithmetic and tensor dimensions over block indices,
-/// kernel parameters and constants. Such code may sit outside the roles of
+/// integer or float arithmetic, tensor dimensions and element reads of
+/// tensors the kernel never writes, over block indices, kernel parameters
+/// and constants. Such code may sit outside the roles of
 /// a kernel (each role recomputes it).
 bool isUniformScalarCode(mlir::Operation *op);
 

@@ -37,6 +37,17 @@ struct Team {
   int size;
 };
 
+/// `x`, hidden from the optimiser. The unrolled element loops derive one
+/// index (and address) per element from the thread's index; left visible,
+/// ptxas hoists all of them out of an enclosing loop and keeps them live
+/// across it, which spills the registers a pipelined loop's fragments need.
+/// Through this they are recomputed where they are used.
+__device__ __forceinline__ int rematerialize(int x) {
+  int y;
+  asm volatile("mov.b32 %0, %1;" : "=r"(y) : "r"(x));
+  return y;
+}
+
 //===----------------------------------------------------------------------===//
 // Scalars
 //===----------------------------------------------------------------------===//
