@@ -211,3 +211,31 @@ func.func @companion_declined(%X: !tile.buffer<?x64xbf16, global>) attributes {t
   }
   return
 }
+
+// A trip count read from a tensor the kernel also writes is not uniform
+// scalar code: the producer could read it before or after the write.
+// CHECK-LABEL: func.func @written_bound(
+// CHECK-NOT: tile.tma_pipeline
+// CHECK: return
+func.func @written_bound(%X: !tile.buffer<?x64xbf16, global>, %len: !tile.buffer<?xi32, global>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0 : i32
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x_s = tile.alloc : !tile.buffer<64x64xbf16, shared>
+    %acc = tile.alloc {tile.layout = {kind = "mma", warps_m = 4 : i64, warps_n = 1 : i64}} : !tile.buffer<64x64xf32, fragment>
+    %n = tile.load %len[%bx] : !tile.buffer<?xi32, global>
+    %t = arith.index_cast %n : i32 to index
+    // expected-remark@+1 {{Pipelined loop not lowered to TMA + wgmma (it keeps cp.async and no producer warpgroup): its bounds are not scalar code the producer can recompute}}
+    scf.for %i = %c0 to %t step %c1 {
+      %off = arith.muli %i, %c64 : index
+      %x_t = tile.view %X[%off, %c0] sizes [64, 64] : !tile.buffer<?x64xbf16, global> -> !tile.buffer<64x64xbf16, global>
+      tile.copy %x_t, %x_s {tile.prefetch = 2 : i64} : !tile.buffer<64x64xbf16, global>, !tile.buffer<64x64xbf16, shared>
+      tile.gemm %x_s, %x_s, %acc {transpose_b} : !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+    } {tile.num_stages = 2 : i64}
+    tile.store %zero, %len[%bx] : !tile.buffer<?xi32, global>
+  }
+  return
+}
