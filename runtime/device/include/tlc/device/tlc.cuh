@@ -126,13 +126,19 @@ template <i64... Dims> struct Shape {
   static constexpr i64 kDims[sizeof...(Dims) + 1] = {Dims..., 1};
   /// The innermost extent.
   static constexpr i64 kLast = kRank > 0 ? kDims[kRank > 0 ? kRank - 1 : 0] : 1;
+  /// `lin` (0 <= lin < kNumel) as an index. Tiles are far smaller than 2^32
+  /// elements, so this is unsigned 32-bit arithmetic: shifts and masks for
+  /// power-of-two extents, where signed 64-bit division by a constant costs
+  /// a dozen instructions an element in the unrolled element loops.
   static __device__ __forceinline__ void
   unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
-    constexpr i64 dims[] = {Dims..., 1};
+    static_assert(kNumel < (i64(1) << 32), "tile too large");
+    constexpr unsigned dims[] = {unsigned(Dims)..., 1u};
+    unsigned u = unsigned(lin);
 #pragma unroll
     for (int d = kRank - 1; d >= 0; --d) {
-      idx[d] = lin % dims[d];
-      lin /= dims[d];
+      idx[d] = i64(u % dims[d]);
+      u /= dims[d];
     }
   }
 };
@@ -228,11 +234,14 @@ template <class T, int Rows, int Sw> struct SwzView {
   /// which is what vectorised copies check.
   static constexpr i64 stride[2] = {0, 1};
   T *ptr;
+  /// Unsigned 32-bit arithmetic (indices are in the tile, a few KB), so
+  /// that the divisions by the power-of-two chunk are shifts.
   static __device__ __forceinline__ i64 offset(const i64 (&idx)[2]) {
-    i64 byte = (idx[1] / kChunk) * Rows * Sw + idx[0] * Sw +
-               (idx[1] % kChunk) * i64(sizeof(T));
-    byte ^= ((byte >> 7) & (Sw / 16 - 1)) << 4;
-    return byte / i64(sizeof(T));
+    unsigned row = unsigned(idx[0]), col = unsigned(idx[1]);
+    unsigned byte = (col / kChunk) * unsigned(Rows * Sw) + row * unsigned(Sw) +
+                    (col % kChunk) * unsigned(sizeof(T));
+    byte ^= ((byte >> 7) & unsigned(Sw / 16 - 1)) << 4;
+    return i64(byte / unsigned(sizeof(T)));
   }
   __device__ __forceinline__ T load(const i64 (&idx)[2]) const {
     return ptr[offset(idx)];
@@ -263,12 +272,12 @@ template <int M, int N, int WM, int WN> struct MmaLayout {
   static constexpr int kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
   static constexpr int kRegs = kTilesM * kTilesN * 4;
   static __device__ __forceinline__ i64 element(int r, int tid) {
-    int warp = tid / 32, lane = tid % 32;
-    int wm = warp / WN, wn = warp % WN;
+    unsigned warp = unsigned(tid) / 32, lane = unsigned(tid) % 32;
+    unsigned wm = warp / WN, wn = warp % WN;
     int c = r % 4, nt = (r / 4) % kTilesN, mt = r / 4 / kTilesN;
-    int row = wm * kWarpM + mt * 16 + lane / 4 + (c >= 2 ? 8 : 0);
-    int col = wn * kWarpN + nt * 8 + (lane % 4) * 2 + (c & 1);
-    return i64(row) * N + col;
+    unsigned row = wm * kWarpM + mt * 16 + lane / 4 + (c >= 2 ? 8 : 0);
+    unsigned col = wn * kWarpN + nt * 8 + (lane % 4) * 2 + (c & 1);
+    return i64(row * unsigned(N) + col);
   }
 };
 
