@@ -6,7 +6,8 @@ ahead of time (``<kernels>/gdn/<variant>/``) and launched through the C ABI
 ``tlc_gdn_forward`` on caller-provided memory: one call allocates o, the
 final state and a workspace with torch (so they come from PyTorch's caching
 allocator, and from the graph's pool under CUDA-graph capture) and launches
-four kernels on torch's current stream, without host synchronisation.
+the two kernels (gdn_solve, gdn_chunk) on torch's current stream, without
+host synchronisation.
 """
 
 import collections
