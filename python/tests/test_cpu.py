@@ -681,7 +681,8 @@ def test_gdn_validation_in_the_runtime(fake_torch, monkeypatch, tmp_path):
           cu_seqlens=FakeTensor((3,), "torch.int64", values=[0, 10, 81]))
     error(r"q, k and v must share a dtype", k=f32(1, 80, 2, 128))
     # A kernel folder holding only the bf16 instantiation.
-    (tmp_path / "gdn" / "K128_V128_DTbf16").mkdir(parents=True)
+    (tmp_path / "gdn" / "K128_DTbf16").mkdir(parents=True)
+    (tmp_path / "gdn" / "K128_V128_DTbf16_USE_H0True_STORE_HTTrue").mkdir()
     monkeypatch.setenv("TLC_KERNELS", str(tmp_path))
     inputs = varlen_inputs([10, 70], dtype="torch.float32")
     with pytest.raises(tlc.ArgumentError,

@@ -214,11 +214,14 @@ def _check_variant(folder, head_k, head_v, dtype):
     key = (str(folder), head_k, head_v, dtype)
     if key in _variant_ok:
         return
-    name = f"K{head_k}_V{head_v}_DT{dtype}"
-    if not (folder / name).is_dir():
+    # gdn_solve's folder is K<k>_DT<dtype>; gdn_chunk's start with
+    # K<k>_V<v>_DT<dtype>_ (then USE_H0..., STORE_HT...).
+    solve = folder / f"K{head_k}_DT{dtype}"
+    chunk = f"K{head_k}_V{head_v}_DT{dtype}_"
+    if not solve.is_dir() or not any(
+            p.is_dir() and p.name.startswith(chunk) for p in folder.iterdir()):
         have = sorted(p.name for p in folder.iterdir()
-                      if p.is_dir() and "_USE_H0" not in p.name
-                      and p.name != "default")
+                      if p.is_dir() and "_USE_H0" not in p.name)
         raise ArgumentError(
             f"tlc: GDN: no compiled kernels for K = {head_k}, V = {head_v}, "
             f"dtype {dtype} in '{folder}' (compiled: {', '.join(have)})")
