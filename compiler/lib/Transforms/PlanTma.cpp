@@ -106,6 +106,11 @@ private:
 
   /// Why the loop cannot be a TMA pipeline, or "" (and `plan` filled).
   std::string check(const RingLoop &ring, Plan &plan);
+  /// Why the shared tile `alloc` cannot be given wgmma's swizzle, or "":
+  /// every user must read it through the swizzled view, and the gemms among
+  /// them must be ones `inPipeline` accepts.
+  std::string whyNotSwizzled(AllocOp alloc,
+                             llvm::function_ref<bool(GemmOp)> inPipeline);
   /// Adds to the plan the loop's gemms that read no ring but can run on
   /// wgmma once their shared operands are swizzled.
   void addCompanionGemms(const RingLoop &ring, Plan &plan);
@@ -197,30 +202,16 @@ std::string Planner::check(const RingLoop &ring, Plan &plan) {
       if (!alloc || alloc.getType().getScope() != MemoryScope::Shared ||
           plan.swizzleOf.count(alloc) || annotated.count(alloc))
         continue;
-      std::string cannot;
-      int64_t swizzle = wgmmaSwizzle(alloc.getType());
-      if (!swizzle)
-        cannot = "it is not a 2-D bf16 or f16 tile with rows of 32, 64 or a "
-                 "multiple of 128 bytes";
-      else if (allRings.contains(alloc))
-        cannot = "it is the ring of another pipelined loop";
-      for (Operation *user : alloc->getUsers()) {
-        if (!cannot.empty())
-          break;
-        if (isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user))
-          continue;
-        auto reader = dyn_cast<GemmOp>(user);
-        if (!reader || !llvm::is_contained(plan.gemms, reader))
-          cannot = "the " + sourceName(user) + " at " + sourcePlace(user) +
-                   " uses it, which " +
-                   (reader ? "is not in this loop's TMA pipeline"
-                           : "has no lowering on a swizzled tile");
-      }
-      if (!cannot.empty())
+      if (std::string cannot =
+              whyNotSwizzled(alloc,
+                             [&](GemmOp reader) {
+                               return llvm::is_contained(plan.gemms, reader);
+                             });
+          !cannot.empty())
         return "the gemm at " + sourcePlace(gemm) +
                " cannot run on wgmma: its operand allocated at " +
                sourcePlace(alloc) + " cannot be swizzled: " + cannot;
-      plan.swizzleOf[alloc] = swizzle;
+      plan.swizzleOf[alloc] = wgmmaSwizzle(alloc.getType());
     }
   }
   for (GemmOp gemm : plan.gemms)
@@ -236,6 +227,27 @@ std::string Planner::check(const RingLoop &ring, Plan &plan) {
         return "the coordinates of the copy at " + sourcePlace(copy) +
                " depend on the " + sourceName(def) + " at " + sourcePlace(def) +
                ", which the producer warpgroup cannot recompute";
+  return "";
+}
+
+std::string
+Planner::whyNotSwizzled(AllocOp alloc,
+                        llvm::function_ref<bool(GemmOp)> inPipeline) {
+  if (!wgmmaSwizzle(alloc.getType()))
+    return "it is not a 2-D bf16 or f16 tile with rows of 32, 64 or a "
+           "multiple of 128 bytes";
+  if (allRings.contains(alloc))
+    return "it is the ring of another pipelined loop";
+  for (Operation *user : alloc->getUsers()) {
+    if (isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user))
+      continue;
+    auto reader = dyn_cast<GemmOp>(user);
+    if (!reader || !inPipeline(reader))
+      return "the " + sourceName(user) + " at " + sourcePlace(user) +
+             " uses it, which " +
+             (reader ? "is not in this loop's TMA pipeline"
+                     : "has no lowering on a swizzled tile");
+  }
   return "";
 }
 
@@ -263,17 +275,12 @@ void Planner::addCompanionGemms(const RingLoop &ring, Plan &plan) {
       if (alloc.getType().getScope() != MemoryScope::Shared ||
           plan.swizzleOf.count(alloc) || annotated.count(alloc))
         continue;
-      int64_t swizzle = wgmmaSwizzle(alloc.getType());
-      if (!swizzle || allRings.contains(alloc))
+      if (!whyNotSwizzled(alloc, [&](GemmOp reader) {
+             return llvm::is_contained(plan.gemms, reader) ||
+                    candidates.contains(reader);
+           }).empty())
         return false;
-      for (Operation *user : alloc->getUsers()) {
-        auto reader = dyn_cast<GemmOp>(user);
-        if (!isa<LoadOp, StoreOp, CopyOp, AnnotateLayoutOp>(user) &&
-            !(reader && (llvm::is_contained(plan.gemms, reader) ||
-                         candidates.contains(reader))))
-          return false;
-      }
-      trial.swizzleOf[alloc] = swizzle;
+      trial.swizzleOf[alloc] = wgmmaSwizzle(alloc.getType());
     }
     return misfit(gemm, trial).empty();
   };
