@@ -181,6 +181,9 @@ private:
   LogicalResult emitCumsum(CumsumOp op);
   LogicalResult emitAtomicAdd(AtomicAddOp op);
   LogicalResult emitParallel(ParallelOp op);
+  /// The body of a Parallel loop over an mma-layout fragment, as row and
+  /// column loops with row-only and invariant ops hoisted.
+  LogicalResult emitRowFactoredBody(ParallelOp op, StringRef tid);
   LogicalResult emitFor(scf::ForOp op);
   LogicalResult emitIf(scf::IfOp op);
 
@@ -896,7 +899,7 @@ LogicalResult KernelEmitter::emitArith(Operation *op) {
                  arith::ExtFOp, arith::TruncFOp>(op)) {
     expr = "tlc::cvt<" + t + ">(" + operand(0) + ")";
   } else if (isa<math::ExpOp>(op)) {
-    expr = mathCall("expf", "exp");
+    expr = mathCall("tlc::fastExp", "exp");
   } else if (isa<math::Exp2Op>(op)) {
     expr = mathCall("exp2f", "exp2");
   } else if (isa<math::LogOp>(op)) {
@@ -1493,23 +1496,28 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
 
   std::string tid = fresh("tid");
   line() << "const int " << tid << " = tlc::rematerialize(team.tid);\n";
-  line() << "#pragma unroll\n";
-  line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
-  ++indent;
-  line() << "const tlc::i64 e = " << scope.layout << "::element(r, " << tid
-         << ");\n";
-  line() << "if (e < 0) continue;\n";
-  line() << "tlc::i64 idx[" << extents.size() << "];\n";
-  line() << shapeType(extents) << "::unravel(e, idx);\n";
-  for (auto [d, iv] : llvm::enumerate(ivs)) {
-    std::string n = bind(iv, "i");
-    line() << "const tlc::i64 " << n << " = idx[" << d << "];\n";
-  }
   parallel = &scope;
-  LogicalResult result = emitBlock(body);
+  LogicalResult result = success();
+  if (anchor && buffer(anchor)->warpsM > 0 && extents.size() == 2) {
+    result = emitRowFactoredBody(op, tid);
+  } else {
+    line() << "#pragma unroll\n";
+    line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
+    ++indent;
+    line() << "const tlc::i64 e = " << scope.layout << "::element(r, " << tid
+           << ");\n";
+    line() << "if (e < 0) continue;\n";
+    line() << "tlc::i64 idx[" << extents.size() << "];\n";
+    line() << shapeType(extents) << "::unravel(e, idx);\n";
+    for (auto [d, iv] : llvm::enumerate(ivs)) {
+      std::string n = bind(iv, "i");
+      line() << "const tlc::i64 " << n << " = idx[" << d << "];\n";
+    }
+    result = emitBlock(body);
+    --indent;
+    line() << "}\n";
+  }
   parallel = nullptr;
-  --indent;
-  line() << "}\n";
   // Element writes to a swizzled tile, which wgmma or TMA read next: order
   // them for the async proxy before the barrier.
   if (op.walk([&](StoreOp store) {
@@ -1522,6 +1530,76 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   if (shared)
     barrier();
   return result;
+}
+
+LogicalResult KernelEmitter::emitRowFactoredBody(ParallelOp op, StringRef tid) {
+  // An mma-layout fragment's registers are rows x columns of the tile, so
+  // the loop runs over row slots outside and column slots inside, and each
+  // op of the body goes to the outermost place its operands allow: before
+  // the loop when it uses neither index (e^{g_last}), per row when it uses
+  // only the row (e^{g_i}, the row's bound check), else per element. Only
+  // ops without effects move, and loads only from buffers the body does not
+  // write, so the order the body's effects happen in is unchanged.
+  enum Level { Invariant = 0, Row = 1, Element = 2 };
+  mlir::Block &body = op.getBody().front();
+  Value rowIv = body.getArgument(0), colIv = body.getArgument(1);
+  llvm::SmallPtrSet<Value, 8> written;
+  op.walk([&](StoreOp store) { written.insert(store.getBuffer()); });
+  DenseMap<Operation *, Level> levels;
+  auto levelOf = [&](Value v) {
+    if (v == rowIv)
+      return Row;
+    if (v == colIv)
+      return Element;
+    Operation *def = v.getDefiningOp();
+    if (!def || !op->isProperAncestor(def))
+      return Invariant;
+    auto it = levels.find(def);
+    return it == levels.end() ? Element : it->second;
+  };
+  for (Operation &inner : body) {
+    bool movable = inner.getNumRegions() == 0 && inner.getNumResults() == 1;
+    if (auto load = dyn_cast<LoadOp>(&inner)) {
+      Buffer *b = buffer(load.getBuffer());
+      movable &=
+          b && b->kind != Buffer::Fragment && !written.count(load.getBuffer());
+    } else {
+      movable &= mlir::isMemoryEffectFree(&inner);
+    }
+    Level level = Invariant;
+    for (Value operand : inner.getOperands())
+      level = std::max(level, levelOf(operand));
+    levels[&inner] = movable ? level : Element;
+  }
+  auto emitLevel = [&](Level level) -> LogicalResult {
+    for (Operation &inner : body)
+      if (levels[&inner] == level && failed(emitOp(&inner)))
+        return failure();
+    return success();
+  };
+  StringRef layout = parallel->layout;
+  if (failed(emitLevel(Invariant)))
+    return failure();
+  line() << "#pragma unroll\n";
+  line() << "for (int rs = 0; rs < " << layout << "::kRowSlots; ++rs) {\n";
+  ++indent;
+  line() << "const tlc::i64 " << bind(rowIv, "i") << " = " << layout
+         << "::row(rs, " << tid << ");\n";
+  if (failed(emitLevel(Row)))
+    return failure();
+  line() << "#pragma unroll\n";
+  line() << "for (int cs = 0; cs < " << layout << "::kColSlots; ++cs) {\n";
+  ++indent;
+  line() << "const int r = " << layout << "::reg(rs, cs);\n";
+  line() << "const tlc::i64 " << bind(colIv, "i") << " = " << layout
+         << "::col(cs, " << tid << ");\n";
+  if (failed(emitLevel(Element)))
+    return failure();
+  --indent;
+  line() << "}\n";
+  --indent;
+  line() << "}\n";
+  return success();
 }
 
 void KernelEmitter::findPipelinedCopies(LaunchOp launch) {

@@ -271,13 +271,25 @@ template <int M, int N, int WM, int WN> struct MmaLayout {
   static constexpr int kWarpM = M / WM, kWarpN = N / WN;
   static constexpr int kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
   static constexpr int kRegs = kTilesM * kTilesN * 4;
-  static __device__ __forceinline__ i64 element(int r, int tid) {
+  /// A thread's registers are the product of kRowSlots rows and kColSlots
+  /// columns: element loops walk rows outside and columns inside, so that
+  /// what depends only on the row is computed once per row.
+  static constexpr int kRowSlots = kTilesM * 2, kColSlots = kTilesN * 2;
+  static __device__ __forceinline__ unsigned row(int rs, int tid) {
     unsigned warp = unsigned(tid) / 32, lane = unsigned(tid) % 32;
-    unsigned wm = warp / WN, wn = warp % WN;
+    return (warp / WN) * kWarpM + (rs / 2) * 16 + lane / 4 + (rs % 2) * 8;
+  }
+  static __device__ __forceinline__ unsigned col(int cs, int tid) {
+    unsigned warp = unsigned(tid) / 32, lane = unsigned(tid) % 32;
+    return (warp % WN) * kWarpN + (cs / 2) * 8 + (lane % 4) * 2 + (cs & 1);
+  }
+  static __device__ __forceinline__ constexpr int reg(int rs, int cs) {
+    return ((rs / 2) * kTilesN + cs / 2) * 4 + (rs % 2) * 2 + (cs & 1);
+  }
+  static __device__ __forceinline__ i64 element(int r, int tid) {
     int c = r % 4, nt = (r / 4) % kTilesN, mt = r / 4 / kTilesN;
-    unsigned row = wm * kWarpM + mt * 16 + lane / 4 + (c >= 2 ? 8 : 0);
-    unsigned col = wn * kWarpN + nt * 8 + (lane % 4) * 2 + (c & 1);
-    return i64(row * unsigned(N) + col);
+    int rs = mt * 2 + c / 2, cs = nt * 2 + (c & 1);
+    return i64(row(rs, tid) * unsigned(N) + col(cs, tid));
   }
 };
 
@@ -400,8 +412,8 @@ template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
 /// straddle the end, and shapes that do not vectorise, are copied
 /// synchronously. Complete after cpAsyncWait + __syncthreads.
 template <class S, class T, int R>
-__device__ __forceinline__ void copyAsync(const GView<T, R> &src,
-                                          const SView<T, R> &dst, const Team &team) {
+__device__ __forceinline__ void
+copyAsync(const GView<T, R> &src, const SView<T, R> &dst, const Team &team) {
   constexpr i64 kVec = 16 / sizeof(T);
   if constexpr (S::kRank > 0 && kVec > 1 && S::kLast % kVec == 0) {
     if (src.stride[R - 1] == 1 && dst.stride[R - 1] == 1) {
@@ -438,9 +450,8 @@ __device__ __forceinline__ void copyAsync(const GView<T, R> &src,
 
 /// Each thread loads the elements its fragment registers hold.
 template <class S, class L, class T, class Src>
-__device__ __forceinline__ void loadFragment(const Src &src,
-                                             T (&regs)[L::kRegs],
-                                             const Team &team) {
+__device__ __forceinline__ void
+loadFragment(const Src &src, T (&regs)[L::kRegs], const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, team.tid);
@@ -453,9 +464,8 @@ __device__ __forceinline__ void loadFragment(const Src &src,
 }
 
 template <class S, class L, class DstT, class T, class Dst>
-__device__ __forceinline__ void storeFragment(const T (&regs)[L::kRegs],
-                                              const Dst &dst,
-                                              const Team &team) {
+__device__ __forceinline__ void
+storeFragment(const T (&regs)[L::kRegs], const Dst &dst, const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, team.tid);
@@ -497,7 +507,8 @@ __device__ __forceinline__ void fillFragment(T (&regs)[L::kRegs], V value) {
 }
 
 template <class S, class T, class V, class Dst>
-__device__ __forceinline__ void fillBlock(const Dst &dst, V value, const Team &team) {
+__device__ __forceinline__ void fillBlock(const Dst &dst, V value,
+                                          const Team &team) {
   for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
@@ -507,9 +518,8 @@ __device__ __forceinline__ void fillBlock(const Dst &dst, V value, const Team &t
 
 /// dst[idx] += src[idx] atomically, for every element of a static box.
 template <class S, class Src, class T, int R>
-__device__ __forceinline__ void atomicAddBlock(const Src &src,
-                                               const GView<T, R> &dst,
-                                               const Team &team) {
+__device__ __forceinline__ void
+atomicAddBlock(const Src &src, const GView<T, R> &dst, const Team &team) {
   for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
     i64 idx[S::kRank > 0 ? S::kRank : 1];
     S::unravel(lin, idx);
@@ -653,8 +663,8 @@ __device__ __forceinline__ void ldmatrixX2Trans(unsigned (&r)[2],
 template <int M, int N, int K, int WM, int WN, bool TransA, bool TransB,
           class T>
 __device__ __forceinline__ void
-gemmShared(const T *A, const T *B,
-           float (&acc)[MmaLayout<M, N, WM, WN>::kRegs], const Team &team) {
+gemmShared(const T *A, const T *B, float (&acc)[MmaLayout<M, N, WM, WN>::kRegs],
+           const Team &team) {
   typedef MmaLayout<M, N, WM, WN> L;
   int warp = team.tid / 32, lane = team.tid % 32;
   int wm = warp / WN, wn = warp % WN;
@@ -689,9 +699,8 @@ gemmShared(const T *A, const T *B,
 /// acc (any layout L) += op(A) * op(B) with plain FMAs, for element types
 /// mma.sync does not take (f32): each thread computes its own elements.
 template <int M, int N, int K, class L, bool TransA, bool TransB, class T>
-__device__ __forceinline__ void gemmSimt(const T *A, const T *B,
-                                         float (&acc)[L::kRegs],
-                                         const Team &team) {
+__device__ __forceinline__ void
+gemmSimt(const T *A, const T *B, float (&acc)[L::kRegs], const Team &team) {
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, team.tid);
@@ -705,7 +714,6 @@ __device__ __forceinline__ void gemmSimt(const T *A, const T *B,
     acc[r] += sum;
   }
 }
-
 
 //===----------------------------------------------------------------------===//
 // Hopper (sm_90a): mbarriers, TMA, wgmma, named barriers, setmaxnreg
@@ -733,18 +741,18 @@ __device__ __forceinline__ unsigned smemAddress(const void *p) {
 typedef unsigned long long Mbarrier;
 
 __device__ __forceinline__ void mbarrierInit(Mbarrier *bar, unsigned count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
-                   smemAddress(bar)),
-               "r"(count));
+  asm volatile(
+      "mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smemAddress(bar)),
+      "r"(count));
 }
 /// Makes barrier initialisation visible to the async proxy (TMA).
 __device__ __forceinline__ void fenceBarrierInit() {
   asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
 __device__ __forceinline__ void mbarrierArrive(Mbarrier *bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
-                   smemAddress(bar))
-               : "memory");
+  asm volatile(
+      "mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smemAddress(bar))
+      : "memory");
 }
 /// Arrives and announces `bytes` of transactions (TMA copies) that must also
 /// complete before the phase flips.
@@ -788,17 +796,17 @@ __device__ __forceinline__ void tmaLoad(const TensorMap &map, void *dst,
                  "l"(m), "r"(c[0]), "r"(c[1]), "r"(b)
                  : "memory");
   else if constexpr (R == 3)
-    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::"
-                 "complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(
-                     d),
-                 "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(b)
-                 : "memory");
+    asm volatile(
+        "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::"
+        "complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(d),
+        "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(b)
+        : "memory");
   else if constexpr (R == 4)
-    asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::"
-                 "complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::
-                     "r"(d),
-                 "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(b)
-                 : "memory");
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::"
+        "complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(d),
+        "l"(m), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(b)
+        : "memory");
   else
     asm volatile(
         "cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::"
@@ -854,6 +862,15 @@ template <int N> __device__ __forceinline__ void bulkWaitRead() {
   asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
 }
 
+/// e^x in f32 as the hardware's base-2 approximation, as Triton's and
+/// CUDA's fast-math exp: one multiply and one MUFU.EX2 instead of expf's
+/// range reduction (relative error about 2^-22 plus |x| 2^-24).
+__device__ __forceinline__ float fastExp(float x) {
+  float y;
+  asm("ex2.approx.f32 %0, %1;" : "=f"(y) : "f"(x * 1.4426950408889634f));
+  return y;
+}
+
 /// Orders this thread's generic-proxy shared-memory writes before later
 /// async-proxy (TMA, wgmma) accesses; before sm_90 there is no async proxy.
 __device__ __forceinline__ void fenceProxyAsync() {
@@ -884,8 +901,7 @@ __device__ __forceinline__ void wgmmaCommit() {
 }
 /// Waits until at most `Pending` committed wgmma groups are in flight.
 template <int Pending> __device__ __forceinline__ void wgmmaWait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(Pending)
-               : "memory");
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(Pending) : "memory");
 }
 /// Keeps the compiler from moving accumulator accesses across an
 /// asynchronous wgmma (the asm above does not name the registers).
@@ -929,9 +945,8 @@ __device__ __forceinline__ int wgmmaOperandOffset(int mnOffset, int k) {
 /// K / 16 wgmmas and commits them as one group; wait with wgmmaWait.
 template <int M, int N, int K, bool TransA, bool TransB, int SwA, int SwB,
           class T>
-__device__ __forceinline__ void wgmmaShared(const T *A, const T *B,
-                                            float (&acc)[N / 2],
-                                            const Team &team) {
+__device__ __forceinline__ void
+wgmmaShared(const T *A, const T *B, float (&acc)[N / 2], const Team &team) {
   static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
   const int g = team.tid / 128;
   constexpr bool kAKMajor = !TransA, kBKMajor = TransB;
@@ -941,10 +956,10 @@ __device__ __forceinline__ void wgmmaShared(const T *A, const T *B,
   wgmmaFence();
 #pragma unroll
   for (int k = 0; k < K; k += 16) {
-    const T *a = A + wgmmaOperandOffset<kAKMajor, kAKMajor ? M : K, SwA>(
-                         64 * g, k);
-    const T *b =
-        B + wgmmaOperandOffset<kBKMajor, kBKMajor ? N : K, SwB>(0, k);
+    const T *a = A + wgmmaOperandOffset < kAKMajor, kAKMajor ? M : K,
+            SwA > (64 * g, k);
+    const T *b = B + wgmmaOperandOffset < kBKMajor, kBKMajor ? N : K,
+            SwB > (0, k);
     Wgmma<N, T>::template ss<kAKMajor ? 0 : 1, kBKMajor ? 0 : 1>(
         acc, wgmmaDescriptor(a, kLeadA, 8 * SwA, SwA),
         wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
@@ -980,8 +995,8 @@ __device__ __forceinline__ void wgmmaRegA(const T (&a)[K / 2], const T *B,
 #pragma unroll
     for (int j = 0; j < 4; ++j)
       regs[j] = packPair(a[k / 2 + 2 * j], a[k / 2 + 2 * j + 1]);
-    const T *b =
-        B + wgmmaOperandOffset<kBKMajor, kBKMajor ? N : K, SwB>(0, k);
+    const T *b = B + wgmmaOperandOffset < kBKMajor, kBKMajor ? N : K,
+            SwB > (0, k);
     Wgmma<N, T>::template rs<kBKMajor ? 0 : 1>(
         acc, regs, wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
   }
