@@ -29,7 +29,9 @@ if ls "$root"/.whl/*.whl >/dev/null 2>&1; then
     echo "gpu-python: installing the carried wheels failed (see $out/pip.log)"
   fi
 else
-  echo "gpu-python: no wheels in .whl/: FLA comparisons will be skipped"
+  echo "gpu-python: no wheels in .whl/: FLA comparisons will be skipped" \
+       "(on the build machine: pip download --no-deps -d .whl" \
+       "flash-linear-attention==0.6.0 fla-core==0.6.0, then carry .whl)"
 fi
 export PYTHONPATH=$pythonpath${PYTHONPATH:+:$PYTHONPATH}
 
