@@ -463,38 +463,9 @@ loadFragment(const Src &src, T (&regs)[L::kRegs], const Team &team) {
   }
 }
 
-template <class L> struct IsMmaLayout { static constexpr bool value = false; };
-template <int M, int N, int WM, int WN>
-struct IsMmaLayout<MmaLayout<M, N, WM, WN>> {
-  static constexpr bool value = true;
-};
-template <class V> struct IsSwzView { static constexpr bool value = false; };
-template <class T, int Rows, int Sw> struct IsSwzView<SwzView<T, Rows, Sw>> {
-  static constexpr bool value = true;
-};
-
 template <class S, class L, class DstT, class T, class Dst>
 __device__ __forceinline__ void
 storeFragment(const T (&regs)[L::kRegs], const Dst &dst, const Team &team) {
-  // An mma-layout thread holds column pairs (even, odd) of a row, which a
-  // swizzled tile keeps adjacent (the swizzle moves 16-byte units): 16-bit
-  // elements go out as one 32-bit store a pair.
-  if constexpr (IsMmaLayout<L>::value && IsSwzView<Dst>::value &&
-                sizeof(DstT) == 2) {
-#pragma unroll
-    for (int rs = 0; rs < L::kRowSlots; ++rs) {
-      const unsigned row = L::row(rs, team.tid);
-#pragma unroll
-      for (int cs = 0; cs < L::kColSlots; cs += 2) {
-        const int r = L::reg(rs, cs);
-        const i64 idx[2] = {i64(row), i64(L::col(cs, team.tid))};
-        const DstT pair[2] = {cvt<DstT>(regs[r]), cvt<DstT>(regs[r + 1])};
-        *reinterpret_cast<unsigned *>(dst.ptr + Dst::offset(idx)) =
-            *reinterpret_cast<const unsigned *>(pair);
-      }
-    }
-    return;
-  }
 #pragma unroll
   for (int r = 0; r < L::kRegs; ++r) {
     i64 e = L::element(r, team.tid);
