@@ -177,6 +177,7 @@ private:
   LogicalResult emitCopy(CopyOp op);
   LogicalResult emitFill(FillOp op);
   LogicalResult emitGemm(GemmOp op);
+  LogicalResult emitGemmWait(GemmWaitOp op);
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitCumsum(CumsumOp op);
   LogicalResult emitAtomicAdd(AtomicAddOp op);
@@ -760,6 +761,7 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
       .Case<CopyOp>([&](CopyOp v) { return emitCopy(v); })
       .Case<FillOp>([&](FillOp v) { return emitFill(v); })
       .Case<GemmOp>([&](GemmOp v) { return emitGemm(v); })
+      .Case<GemmWaitOp>([&](GemmWaitOp v) { return emitGemmWait(v); })
       .Case<ReduceOp>([&](ReduceOp v) { return emitReduce(v); })
       .Case<CumsumOp>([&](CumsumOp v) { return emitCumsum(v); })
       .Case<AtomicAddOp>([&](AtomicAddOp v) { return emitAtomicAdd(v); })
@@ -1225,6 +1227,23 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
   }
 }
 
+LogicalResult KernelEmitter::emitGemmWait(GemmWaitOp op) {
+  // Without TMA (the fallback kernel, sm_80) no gemm runs on wgmma: every
+  // gemm has finished when it returns.
+  if (!options.tma || options.arch != "sm_90a")
+    return success();
+  line() << "tlc::wgmmaWait<" << op.getPending() << ">();\n";
+  // The wait names no registers: keep the accumulators' next reads after it.
+  for (Value accumulator : op.getAccumulators()) {
+    Buffer *c = buffer(accumulator);
+    if (!c || c->kind != Buffer::Fragment)
+      return op.emitError("code generation: gemm_wait of an unknown "
+                          "accumulator");
+    line() << "tlc::wgmmaFenceRegs(" << c->name << ");\n";
+  }
+  return success();
+}
+
 LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   Buffer *a = buffer(op.getA());
   Buffer *b = buffer(op.getB());
@@ -1242,24 +1261,26 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
              << "gemm: on swizzled shared tiles it runs on wgmma, but " << why;
     ArrayRef<int64_t> cShape = op.getC().getType().getShape();
     ArrayRef<int64_t> aShape = op.getA().getType().getShape();
-    if (op.getClearAccum())
-      line() << "tlc::fillFragment<" << c->layout << ">(" << c->name
-             << ", 0.f);\n";
+    // clear_accum: the first wgmma overwrites C (no register writes between
+    // wgmmas that would make ptxas wait for the ones in flight).
+    StringRef accumulate = op.getClearAccum() ? "false" : "true";
     if (a->kind == Buffer::Fragment) {
       line() << "tlc::wgmmaRegA<" << cShape[0] << ", " << cShape[1] << ", "
              << aShape[1] << ", " << (op.getTransposeB() ? "true" : "false")
-             << ", " << b->swizzle << ">(" << a->name << ", " << b->name << ", "
-             << c->name << ", team);\n";
-      line() << "tlc::wgmmaWait<0>();\n";
+             << ", " << b->swizzle << ", " << accumulate << ">(" << a->name
+             << ", " << b->name << ", " << c->name << ", team);\n";
+      if (!op.getAsync())
+        line() << "tlc::wgmmaWait<0>();\n";
       return success();
     }
-    bool inFlight = wgmmaGemms.count(op) && wgmmaGemms[op]->waitDepth;
+    bool inFlight =
+        op.getAsync() || (wgmmaGemms.count(op) && wgmmaGemms[op]->waitDepth);
     line() << "tlc::wgmmaShared<" << cShape[0] << ", " << cShape[1] << ", "
            << (op.getTransposeA() ? aShape[0] : aShape[1]) << ", "
            << (op.getTransposeA() ? "true" : "false") << ", "
            << (op.getTransposeB() ? "true" : "false") << ", " << a->swizzle
-           << ", " << b->swizzle << ">(" << a->name << ", " << b->name << ", "
-           << c->name << ", team);\n";
+           << ", " << b->swizzle << ", " << accumulate << ">(" << a->name
+           << ", " << b->name << ", " << c->name << ", team);\n";
     if (!inFlight)
       line() << "tlc::wgmmaWait<0>();\n";
     return success();

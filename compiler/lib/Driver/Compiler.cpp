@@ -25,8 +25,10 @@ void tlc::addLoweringPasses(mlir::PassManager &pm,
   kernels.addPass(createCheckChannelsPass());
   kernels.addPass(createInferLayoutsPass(options.arch == "sm_90a"));
   kernels.addPass(createPlanPrefetchPass(options.remarks));
-  if (options.arch == "sm_90a" && options.tma)
+  if (options.arch == "sm_90a" && options.tma) {
     kernels.addPass(createPlanTmaPass(options.warpSpecialize, options.remarks));
+    kernels.addPass(createPlaceGemmWaitsPass());
+  }
 }
 
 void tlc::stampMetadata(KernelArtifact &artifact, llvm::StringRef source,

@@ -1663,7 +1663,8 @@ bool KernelGen::genCallStmt(const CallExpr &call) {
         tb ? constBool(args[5], false, "clear_accum") : std::nullopt;
     if (!clear)
       return false;
-    tile::GemmOp::create(builder, location, *a, *b, *c, *ta, *tb, *clear);
+    tile::GemmOp::create(builder, location, *a, *b, *c, *ta, *tb, *clear,
+                         /*async=*/false);
     return true;
   }
   if (callee == "fill" || callee == "clear") {

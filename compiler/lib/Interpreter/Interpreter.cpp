@@ -607,7 +607,9 @@ LogicalResult Machine::decodeOp(Operation &op, Body &body) {
       body.yields.push_back(id(v));
     return success();
   }
-  if (llvm::isa<mlir::func::ReturnOp, tile::AnnotateLayoutOp>(op))
+  // Gemms run synchronously here: a gemm wait has nothing to wait for.
+  if (llvm::isa<mlir::func::ReturnOp, tile::AnnotateLayoutOp, tile::GemmWaitOp>(
+          op))
     return success();
 
   auto elementType = [&](Value buffer, DType &dtype) -> LogicalResult {

@@ -158,4 +158,5 @@ void tlc::registerPasses() {
   registerPass([] { return createCheckChannelsPass(); });
   registerPass([] { return createPlanPrefetchPass(); });
   registerPass([] { return createPlanTmaPass(); });
+  registerPass([] { return createPlaceGemmWaitsPass(); });
 }

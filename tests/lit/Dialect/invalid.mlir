@@ -967,6 +967,28 @@ func.func @gemm_n(%a: !tile.buffer<128x32xi8, shared>, %b: !tile.buffer<32x128xi
 }
 
 //===----------------------------------------------------------------------===//
+// tile.gemm_wait
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gemm_wait_scope(%s: !tile.buffer<64x64xf32, shared>) {
+  // expected-error@+1 {{gemm_wait: it names gemm accumulators, which are in fragment memory, not shared}}
+  tile.gemm_wait pending(0) %s : !tile.buffer<64x64xf32, shared>
+  return
+}
+
+// -----
+
+func.func @gemm_wait_negative(%c: !tile.buffer<64x64xf32, fragment>) {
+  // expected-error@+1 {{attribute 'pending' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  tile.gemm_wait pending(-1) %c : !tile.buffer<64x64xf32, fragment>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // tile.reduce, tile.cumsum
 //===----------------------------------------------------------------------===//
 

@@ -58,6 +58,16 @@ func.func @gemm(%A: !tile.buffer<?x?xbf16, global> {tile.dims = ["M", "K"]},
       tile.gemm %A_s, %B_s, %C_f {transpose_b}
           : !tile.buffer<128x32xbf16, shared>, !tile.buffer<128x32xbf16, shared, {swizzle = 64 : i64}>,
             !tile.buffer<128x128xf32, fragment>
+      // An asynchronous gemm and the wait that finishes it.
+      // CHECK: tile.gemm %[[AS]], %[[BS]], %[[ACC]] {async, transpose_b}
+      // CHECK-NEXT: tile.gemm_wait pending(0) %[[ACC]] : !tile.buffer<128x128xf32, fragment>
+      // CHECK-NEXT: tile.gemm_wait pending(1)
+      // CHECK-NOT: :
+      tile.gemm %A_s, %B_s, %C_f {async, transpose_b}
+          : !tile.buffer<128x32xbf16, shared>, !tile.buffer<128x32xbf16, shared, {swizzle = 64 : i64}>,
+            !tile.buffer<128x128xf32, fragment>
+      tile.gemm_wait pending(0) %C_f : !tile.buffer<128x128xf32, fragment>
+      tile.gemm_wait pending(1)
     // CHECK: } {tile.num_stages = 3 : i64}
     } {tile.num_stages = 3 : i64}
     // CHECK: %[[CT:.*]] = tile.view %[[C]]

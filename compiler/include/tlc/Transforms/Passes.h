@@ -36,6 +36,12 @@ std::unique_ptr<mlir::Pass> createPlanPrefetchPass(bool remarks = false);
 std::unique_ptr<mlir::Pass> createPlanTmaPass(bool warpSpecialize = true,
                                               bool remarks = false);
 
+/// `tile-place-gemm-waits` (sm_90a, after tile-plan-tma): marks the gemms
+/// that run on wgmma `async` and inserts a `tile.gemm_wait` right before the
+/// first op that needs each one finished (reads or writes its accumulator,
+/// or writes an operand), so independent work overlaps with it.
+std::unique_ptr<mlir::Pass> createPlaceGemmWaitsPass();
+
 /// Registers all tlc passes with the global registry (for tlc-opt).
 void registerPasses();
 

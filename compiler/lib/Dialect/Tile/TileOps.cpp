@@ -113,6 +113,7 @@ std::string tlc::tile::sourceName(Operation *op) {
       .Case<ParallelOp>([](auto) { return "Parallel loop"; })
       .Case<CopyOp>([](auto) { return "copy"; })
       .Case<GemmOp>([](auto) { return "gemm"; })
+      .Case<GemmWaitOp>([](auto) { return "gemm wait"; })
       .Case<ViewOp>([](auto) { return "slice"; })
       .Case<FillOp>([](auto) { return "fill"; })
       .Case<ReduceOp>([](auto) { return "reduction"; })
@@ -570,6 +571,21 @@ LogicalResult GemmOp::verify() {
     return emitError() << "gemm: the N dimensions differ: B is "
                        << formatShape(bs) << " (" << bLayout << ") but C is "
                        << formatShape(cs) << " (MxN)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GemmWaitOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GemmWaitOp::verify() {
+  for (Value accumulator : getAccumulators())
+    if (cast<BufferType>(accumulator.getType()).getScope() !=
+        MemoryScope::Fragment)
+      return emitError()
+             << "gemm_wait: it names gemm accumulators, which "
+                "are in fragment memory, not "
+             << scopeName(cast<BufferType>(accumulator.getType()).getScope());
   return success();
 }
 

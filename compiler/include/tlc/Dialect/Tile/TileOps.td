@@ -362,6 +362,10 @@ def Tile_GemmOp : Tile_Op<"gemm"> {
     tensor cores) and i8. C is f32; it may also be f16 when A is f16, and it
     is i32 when A is i8.
 
+    With `async` (set by `tile-place-gemm-waits` on gemms that run on
+    wgmma), the gemm only issues the product: C is not final, and A, B and C
+    must not be written, until a later `tile.gemm_wait` names C.
+
     Example:
 
     ```mlir
@@ -375,11 +379,49 @@ def Tile_GemmOp : Tile_Op<"gemm"> {
                        Arg<Tile_BufferType, "", [MemRead]>:$b,
                        Arg<Tile_BufferType, "", [MemRead, MemWrite]>:$c,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b,
-                       UnitAttr:$clear_accum);
+                       UnitAttr:$clear_accum, UnitAttr:$async);
 
   let assemblyFormat = [{
     $a `,` $b `,` $c attr-dict `:` qualified(type($a)) `,` qualified(type($b))
     `,` qualified(type($c))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_GemmWaitOp : Tile_Op<"gemm_wait"> {
+  let summary = "wait for asynchronous gemms";
+  let description = [{
+    Waits until at most `pending` of the `async` gemms issued before it are
+    unfinished; the gemms that are then finished are those whose
+    accumulators it names, which are final from here on (and their operands
+    free to be overwritten). Gemms complete in issue order, so `pending`
+    counts the async gemms issued after the last one named. It mirrors
+    `nvgpu.warpgroup.mma` waits (`wgmma.wait_group`); the CPU interpreter,
+    whose gemms are synchronous, treats it as a no-op.
+    `tile-place-gemm-waits` inserts it right before the first op that needs
+    one of those gemms finished.
+
+    Example:
+
+    ```mlir
+    tile.gemm %q_s, %k_s, %qk {async, clear_accum, transpose_b}
+        : !tile.buffer<64x128xbf16, shared>, !tile.buffer<64x128xbf16, shared>,
+          !tile.buffer<64x64xf32, fragment>
+    tile.gemm %q_s, %s_s, %acc {async, clear_accum, transpose_b}
+        : !tile.buffer<64x128xbf16, shared>, !tile.buffer<64x128xbf16, shared>,
+          !tile.buffer<64x64xf32, fragment>
+    // %qk is final, %acc may still be in flight.
+    tile.gemm_wait pending(1) %qk : !tile.buffer<64x64xf32, fragment>
+    ```
+  }];
+
+  let arguments = (ins
+      Arg<Variadic<Tile_BufferType>, "", [MemRead, MemWrite]>:$accumulators,
+      ConfinedAttr<I64Attr, [IntNonNegative]>:$pending);
+
+  let assemblyFormat = [{
+    `pending` `(` $pending `)` ($accumulators^ `:`
+    qualified(type($accumulators)))? attr-dict
   }];
   let hasVerifier = 1;
 }

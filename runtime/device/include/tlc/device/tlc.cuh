@@ -940,11 +940,13 @@ __device__ __forceinline__ int wgmmaOperandOffset(int mnOffset, int k) {
 }
 
 /// acc (MmaLayout<M, N, M / 16, 1>: warpgroup g owns rows 64g..64g+63, as
-/// wgmma's m64 accumulators) += op(A) * op(B) on the tensor cores, A and B
+/// wgmma's m64 accumulators) (+)= op(A) * op(B) on the tensor cores, A and B
 /// in shared memory as TMA wrote them with swizzles SwA / SwB. Issues the
-/// K / 16 wgmmas and commits them as one group; wait with wgmmaWait.
+/// K / 16 wgmmas and commits them as one group; wait with wgmmaWait. With
+/// Accumulate false the first wgmma overwrites acc (scale-d 0), so that no
+/// register write sits between an in-flight wgmma and this one.
 template <int M, int N, int K, bool TransA, bool TransB, int SwA, int SwB,
-          class T>
+          bool Accumulate, class T>
 __device__ __forceinline__ void
 wgmmaShared(const T *A, const T *B, float (&acc)[N / 2], const Team &team) {
   static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
@@ -962,7 +964,7 @@ wgmmaShared(const T *A, const T *B, float (&acc)[N / 2], const Team &team) {
             SwB > (0, k);
     Wgmma<N, T>::template ss<kAKMajor ? 0 : 1, kBKMajor ? 0 : 1>(
         acc, wgmmaDescriptor(a, kLeadA, 8 * SwA, SwA),
-        wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
+        wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), Accumulate || k > 0);
   }
   wgmmaCommit();
   wgmmaFenceRegs(acc);
@@ -979,26 +981,32 @@ template <class T> __device__ __forceinline__ unsigned packPair(T lo, T hi) {
 /// are exactly the four 32-bit registers wgmma wants for the k-th 16-wide
 /// step (rows g and g + 8, columns 2t, 2t + 1 and 2t + 8, 2t + 9 of the
 /// warp's 16 x 16 block). B is in shared memory as TMA wrote it (swizzle
-/// SwB). Issues and commits the K / 16 wgmmas; wait with wgmmaWait.
-template <int M, int N, int K, bool TransB, int SwB, class T>
+/// SwB). Issues and commits the K / 16 wgmmas; wait with wgmmaWait. A is
+/// packed into 32-bit pairs before the first wgmma: a register written
+/// between two wgmmas of a group would make ptxas wait for the first.
+/// Accumulate as for wgmmaShared.
+template <int M, int N, int K, bool TransB, int SwB, bool Accumulate, class T>
 __device__ __forceinline__ void wgmmaRegA(const T (&a)[K / 2], const T *B,
                                           float (&acc)[N / 2],
                                           const Team &team) {
   static_assert(M % 64 == 0 && K % 16 == 0, "wgmma tile shape");
   constexpr bool kBKMajor = TransB;
   constexpr unsigned kLeadB = kBKMajor ? 16 : K * SwB;
+  unsigned regs[K / 16][4];
+#pragma unroll
+  for (int k = 0; k < K; k += 16)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      regs[k / 16][j] = packPair(a[k / 2 + 2 * j], a[k / 2 + 2 * j + 1]);
   wgmmaFenceRegs(acc);
   wgmmaFence();
 #pragma unroll
   for (int k = 0; k < K; k += 16) {
-    unsigned regs[4];
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      regs[j] = packPair(a[k / 2 + 2 * j], a[k / 2 + 2 * j + 1]);
     const T *b = B + wgmmaOperandOffset < kBKMajor, kBKMajor ? N : K,
             SwB > (0, k);
     Wgmma<N, T>::template rs<kBKMajor ? 0 : 1>(
-        acc, regs, wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB), 1);
+        acc, regs[k / 16], wgmmaDescriptor(b, kLeadB, 8 * SwB, SwB),
+        Accumulate || k > 0);
   }
   wgmmaCommit();
   wgmmaFenceRegs(acc);
