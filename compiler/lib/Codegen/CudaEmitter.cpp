@@ -64,38 +64,17 @@ std::string cType(Type type) {
   return "";
 }
 
-/// Names generated code declares or uses besides `prefix<counter>` ones.
-bool isReservedCudaName(StringRef name) {
-  static const llvm::StringSet<> reserved = {
-      // C++ keywords and alternative tokens.
-      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor",
-      "bool", "break", "case", "catch", "char", "char8_t", "char16_t",
-      "char32_t", "class", "compl", "concept", "const", "consteval",
-      "constexpr", "constinit", "const_cast", "continue", "co_await",
-      "co_return", "co_yield", "decltype", "default", "delete", "do", "double",
-      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false",
-      "float", "for", "friend", "goto", "if", "inline", "int", "long",
-      "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr",
-      "operator", "or", "or_eq", "private", "protected", "public", "register",
-      "reinterpret_cast", "requires", "return", "short", "signed", "sizeof",
-      "static", "static_assert", "static_cast", "struct", "switch", "template",
-      "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
-      "typename", "union", "unsigned", "using", "virtual", "void", "volatile",
-      "wchar_t", "while", "main",
-      // CUDA built-ins and the names generated code declares.
-      "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize", "tlc", "std",
-      "team", "tlc_smem", "bx", "by", "bz", "r", "rs", "cs", "e", "idx", "lin",
-      "s"};
-  return reserved.contains(name) || name.starts_with("_") ||
-         name.contains("__");
-}
-
 /// The C++ identifier of a kernel parameter named `name` in the .tl file.
-/// Generated names are fixed words or end in a counter, so a user name that
-/// is neither is kept (the generated code stays readable); any other gets
-/// the prefix `p_` and a final `_`, which no generated name has.
+/// The generated locals are these fixed words or end in a counter, so a user
+/// name that is neither (nor reserved) is kept (the generated code stays
+/// readable); any other gets the prefix `p_` and a final `_`, which no
+/// generated name has.
 std::string parameterIdentifier(StringRef name) {
-  if (!isReservedCudaName(name) && !name.empty() && !llvm::isDigit(name.back()))
+  static const llvm::StringSet<> generatedLocals = {
+      "team", "tlc_smem", "bx", "by",  "bz",  "r",
+      "rs",   "cs",       "e",  "idx", "lin", "s"};
+  if (!isReservedCudaName(name) && !generatedLocals.contains(name) &&
+      !name.empty() && !llvm::isDigit(name.back()))
     return name.str();
   return ("p_" + name + "_").str();
 }
@@ -460,8 +439,7 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
         i, TileDialect::getParamNameAttrName());
     std::string argName =
         nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
-    std::string identifier = parameterIdentifier(argName);
-    names[arg] = identifier;
+    const std::string &identifier = names[arg]; // Bound by emit().
     llvm::json::Object param;
     param["name"] = argName;
     if (i)
@@ -2540,15 +2518,12 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
     return func.emitError("code generation: kernel without tile.launch");
 
   findPipelinedCopies(launch);
-  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
-    if (auto nameAttr = func.getArgAttrOfType<StringAttr>(
-            i, TileDialect::getParamNameAttrName()))
-      names[arg] = parameterIdentifier(nameAttr.getValue());
-  if (isReservedCudaName(func.getName()))
-    return func.emitError()
-           << "kernel name '" << func.getName()
-           << "' is a C++ or CUDA reserved word, or a name the generated code "
-              "uses; the runtime launches kernels by name, so choose another";
+  for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
+    auto nameAttr = func.getArgAttrOfType<StringAttr>(
+        i, TileDialect::getParamNameAttrName());
+    names[arg] = nameAttr ? parameterIdentifier(nameAttr.getValue())
+                          : "arg" + std::to_string(i);
+  }
   if (failed(planRoles(launch)))
     return failure();
   if (roleInfos.empty() && failed(planTma(launch)))

@@ -65,6 +65,15 @@ func.func @kernel_not_unit() attributes {tile.kernel = 1 : i64} {
 
 // -----
 
+// The runtime launches a kernel by its name, so it must be a C++ identifier
+// the generated code does not use.
+// expected-error@+1 {{kernel name 'main' is a C++ or CUDA reserved word}}
+func.func @main() attributes {tile.kernel} {
+  return
+}
+
+// -----
+
 // expected-error@+1 {{kernel: a kernel returns nothing, but 'returns' has 1 result(s)}}
 func.func @returns(%n: i32) -> i32 attributes {tile.kernel} {
   return %n : i32

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -45,14 +46,43 @@ void TileDialect::registerAttributes() {
 // Discardable attributes
 //===----------------------------------------------------------------------===//
 
-/// `tile.kernel` on a func.func: no results, parameters are global buffers or
-/// i32/i64/f32 scalars, and the body holds exactly one top-level tile.launch.
+bool tlc::tile::isReservedCudaName(StringRef name) {
+  static const llvm::StringSet<> reserved = {
+      // C++ keywords and alternative tokens.
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor",
+      "bool", "break", "case", "catch", "char", "char8_t", "char16_t",
+      "char32_t", "class", "compl", "concept", "const", "consteval",
+      "constexpr", "constinit", "const_cast", "continue", "co_await",
+      "co_return", "co_yield", "decltype", "default", "delete", "do", "double",
+      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false",
+      "float", "for", "friend", "goto", "if", "inline", "int", "long",
+      "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr",
+      "operator", "or", "or_eq", "private", "protected", "public", "register",
+      "reinterpret_cast", "requires", "return", "short", "signed", "sizeof",
+      "static", "static_assert", "static_cast", "struct", "switch", "template",
+      "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
+      "typename", "union", "unsigned", "using", "virtual", "void", "volatile",
+      "wchar_t", "while", "main",
+      // CUDA built-ins and the namespaces generated code uses.
+      "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize", "tlc", "std"};
+  return reserved.contains(name) || name.starts_with("_") ||
+         name.contains("__");
+}
+
+/// `tile.kernel` on a func.func: a name the CUDA back end can launch it by,
+/// no results, parameters are global buffers or i32/i64/f32 scalars, and the
+/// body holds exactly one top-level tile.launch.
 static LogicalResult verifyKernel(Operation *op) {
   auto func = dyn_cast<func::FuncOp>(op);
   if (!func)
     return op->emitError() << "kernel: '" << TileDialect::getKernelAttrName()
                            << "' is only valid on func.func, not on '"
                            << op->getName() << "'";
+  if (isReservedCudaName(func.getSymName()))
+    return func.emitError()
+           << "kernel name '" << func.getSymName()
+           << "' is a C++ or CUDA reserved word, or a name the generated code "
+              "uses; the runtime launches kernels by name, so choose another";
   if (func.getNumResults() != 0)
     return func.emitError()
            << "kernel: a kernel returns nothing, but '" << func.getSymName()

@@ -48,6 +48,14 @@ std::string sourcePlace(mlir::Operation *op);
 /// "Parallel loop", "gemm", ...
 std::string sourceName(mlir::Operation *op);
 
+/// Whether `name` cannot be a global C++ identifier of the generated CUDA:
+/// a C++ keyword, `main`, a CUDA built-in, a namespace the generated code
+/// uses (`tlc`, `std`), or a reserved spelling (leading `_`, `__` anywhere).
+/// Kernels with such a name are rejected (they are launched by name); the
+/// CUDA emitter renames such parameters (and those that collide with its
+/// locals).
+bool isReservedCudaName(llvm::StringRef name);
+
 /// Registers per thread that a block of `threads` threads starts with under
 /// `__launch_bounds__(threads, 1)`: the budget `setmaxnreg` is measured
 /// against, and what a role without `regs` keeps.
