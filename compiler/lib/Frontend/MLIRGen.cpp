@@ -1977,6 +1977,11 @@ std::optional<TValue> KernelGen::genBinaryValues(SMLoc l, BinaryOp op,
       return TValue::ofValue(arith::AndIOp::create(builder, loc(l), a, b));
     return TValue::ofValue(arith::OrIOp::create(builder, loc(l), a, b));
   }
+  // Dtypes compare for equality at compile time, so that a kernel can pick
+  // code per element type: `if DT != f32: annotate_layout(...)`.
+  if (lhs.kind == TValue::Kind::DType && rhs.kind == TValue::Kind::DType &&
+      (op == BinaryOp::Eq || op == BinaryOp::Ne))
+    return TValue::ofBool((lhs.type == rhs.type) == (op == BinaryOp::Eq));
   if (!lhs.isNumeric() || !rhs.isNumeric() || lhs.kind == TValue::Kind::Bool ||
       rhs.kind == TValue::Kind::Bool)
     return fail("'" + spell(op) + "' needs numbers, but got " + describe(lhs) +
