@@ -224,6 +224,7 @@ private:
   bool lastWasBarrier = false;
   unsigned lastLine = 0;
   int64_t threads = 0;
+  int64_t blocksPerSM = 1; // Blocks sharing a multiprocessor.
   int64_t sharedTop = 0;
   int64_t scratchBytes = 0;
   DenseMap<Value, std::string> names;
@@ -430,8 +431,10 @@ void KernelEmitter::lineDirective(Location loc) {
 
 LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
   threads = static_cast<int64_t>(launch.getThreads());
+  blocksPerSM = launch.getBlocksPerSM();
   os << "extern \"C\" __global__ void __launch_bounds__("
-     << threads + producerThreads() << ", 1)\n"
+     << threads + producerThreads() << ", " << blocksPerSM
+     << ")\n"
      << func.getName() << nameSuffix << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
@@ -2305,7 +2308,7 @@ LogicalResult KernelEmitter::emitRoles(mlir::Block &body) {
   }
   // One branch per warpgroup (or run of whole warpgroups), so that
   // setmaxnreg sees each warpgroup take a single path.
-  int64_t cap = launchRegisterCap(threads);
+  int64_t cap = launchRegisterCap(threads, blocksPerSM);
   bool firstGroup = true;
   for (size_t i = 0; i < roleInfos.size();) {
     size_t j = i + 1;
@@ -2580,14 +2583,29 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
 
   // Opt-in limits of one block's shared memory (the CUDA programming guide's
   // table: 227 KB on sm_90, 163 KB on sm_80).
+  // With several blocks a multiprocessor, each gets its share of the 228 KB
+  // (164 KB on sm_80), less the 1 KB reserved per block.
   int64_t sharedBytes = sharedTop + llvm::alignTo(scratchBytes, 128);
   int64_t sharedLimit = options.arch == "sm_80" ? 166912 : 232448;
+  if (blocksPerSM > 1)
+    sharedLimit = std::min<int64_t>(
+        sharedLimit,
+        (options.arch == "sm_80" ? 167936 : 233472) / blocksPerSM - 1024);
   if (sharedBytes > sharedLimit)
     return launch.emitError()
            << "code generation: the kernel needs " << sharedBytes
            << " bytes of shared memory, more than the " << sharedLimit
            << " a block can have on " << options.arch
+           << (blocksPerSM > 1 ? " with blocks_per_sm=" +
+                                     std::to_string(blocksPerSM)
+                               : std::string())
            << "; use smaller tiles or fewer pipeline stages";
+  if (blocksPerSM * (threads + producerThreads()) > 2048)
+    return launch.emitError()
+           << "code generation: " << blocksPerSM << " blocks of "
+           << threads + producerThreads()
+           << " threads (the producer warpgroup included) exceed the 2048 "
+              "threads a multiprocessor holds";
 
   KernelArtifact artifact;
   artifact.name = func.getName().str();

@@ -871,6 +871,7 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
                                 "threads=N; got " +
                                     Twine(call.args.size()) + " grid sizes");
   int64_t threads = 128;
+  std::optional<int64_t> blocksPerSM;
   std::optional<std::vector<int64_t>> cluster;
   for (const KeywordArg &kw : call.kwargs) {
     if (kw.name == "cluster") {
@@ -891,10 +892,21 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
                          Twine(blocks));
       continue;
     }
+    if (kw.name == "blocks_per_sm") {
+      std::optional<int64_t> value = constInt(*kw.value, "blocks_per_sm");
+      if (!value)
+        return false;
+      if (*value < 1 || *value > 32)
+        return error(kw.value->getLoc(),
+                     "blocks_per_sm must be between 1 and 32, got " +
+                         Twine(*value));
+      blocksPerSM = *value;
+      continue;
+    }
     if (kw.name != "threads")
       return error(kw.loc, "Kernel() has no parameter '" + kw.name +
-                               "'; it takes grid sizes, threads=N and "
-                               "cluster=(X, ...)");
+                               "'; it takes grid sizes, threads=N, "
+                               "cluster=(X, ...) and blocks_per_sm=N");
     std::optional<int64_t> value = constInt(*kw.value, "threads");
     if (!value)
       return false;
@@ -926,9 +938,15 @@ bool KernelGen::genLaunch(const WithStmt &stmt) {
                                             Twine(stmt.vars.size()) +
                                             " names follow 'as'");
 
+  if (blocksPerSM && *blocksPerSM * threads > 2048)
+    return error(call.getLoc(),
+                 Twine(*blocksPerSM) + " blocks of " + Twine(threads) +
+                     " threads exceed the 2048 threads a multiprocessor "
+                     "holds (blocks_per_sm x threads <= 2048)");
   auto launch = tile::LaunchOp::create(
       builder, loc(stmt.getLoc()), grid, threads,
-      cluster ? builder.getDenseI64ArrayAttr(*cluster) : nullptr);
+      cluster ? builder.getDenseI64ArrayAttr(*cluster) : nullptr,
+      blocksPerSM ? builder.getI64IntegerAttr(*blocksPerSM) : nullptr);
   mlir::Block &body = launch.getBody().emplaceBlock();
   for (size_t i = 0; i < grid.size(); ++i)
     body.addArgument(builder.getIndexType(), loc(call.args[i]->getLoc()));

@@ -341,14 +341,22 @@ void Planner::record(const RingLoop &ring, const Plan &plan) {
                         "iteration: the body also runs the " +
                         sourceName(other) + " at " + sourcePlace(other));
     producerThreads = 128;
-    // setmaxnreg: the producer keeps 40 registers, the consumers share the
-    // rest, when that is more than the launch bound already gives them.
-    int64_t cap = launchRegisterCap(blockThreads() + producerThreads);
-    int64_t share = std::min<int64_t>(240, (65536 - 40 * producerThreads) /
-                                               blockThreads() / 8 * 8);
-    if (share > cap) {
-      producerRegs = 40;
-      consumerRegs = share;
+    // setmaxnreg: the producer keeps 40 registers (24 when 40 would leave
+    // the consumers fewer than 232, as with two blocks a multiprocessor),
+    // the consumers share the rest, when that is more than the launch bound
+    // already gives them.
+    int64_t blocksPerSM = launch.getBlocksPerSM();
+    int64_t file = launchRegisterFile(blocksPerSM);
+    int64_t cap = launchRegisterCap(blockThreads() + producerThreads,
+                                    blocksPerSM);
+    auto shareLeft = [&](int64_t keep) {
+      return std::min<int64_t>(240, (file - keep * producerThreads) /
+                                        blockThreads() / 8 * 8);
+    };
+    int64_t keep = shareLeft(40) >= 232 ? 40 : 24;
+    if (shareLeft(keep) > cap) {
+      producerRegs = keep;
+      consumerRegs = shareLeft(keep);
     }
   }
   Builder b(forOp->getContext());

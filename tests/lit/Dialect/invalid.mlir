@@ -1196,3 +1196,25 @@ func.func @cluster_rank_outside() {
   %rank = tile.cluster_rank
   return
 }
+
+// -----
+
+func.func @blocks_per_sm_zero() attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  // expected-error@+1 {{Kernel: blocks_per_sm must be between 1 and 32, got 0}}
+  tile.launch grid(%c4) threads(128) blocks_per_sm(0) {
+  ^bb0(%bx: index):
+  }
+  return
+}
+
+// -----
+
+func.func @blocks_per_sm_too_many_threads() attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  // expected-error@+1 {{Kernel: 4 blocks of 1024 threads exceed the 2048 threads a multiprocessor holds}}
+  tile.launch grid(%c4) threads(1024) blocks_per_sm(4) {
+  ^bb0(%bx: index):
+  }
+  return
+}

@@ -224,6 +224,18 @@ func.func @clusters(%Y: !tile.buffer<?xi32, global>) attributes {tile.kernel} {
   return
 }
 
+// Two blocks a multiprocessor (the launch bound and the register and
+// shared-memory budgets follow from it).
+// CHECK-LABEL: func.func @two_blocks_per_sm(
+// CHECK: tile.launch grid(%{{.*}}) threads(128) blocks_per_sm(2) {
+func.func @two_blocks_per_sm(%Y: !tile.buffer<?xi32, global>) attributes {tile.kernel} {
+  %c4 = arith.constant 4 : index
+  tile.launch grid(%c4) threads(128) blocks_per_sm(2) {
+  ^bb0(%bx: index):
+  }
+  return
+}
+
 // Types: all memory scopes, dynamic global dims, rank 0, layouts, and every
 // element type.
 // CHECK-LABEL: func.func private @types(

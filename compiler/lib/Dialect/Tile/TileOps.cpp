@@ -122,8 +122,14 @@ std::string tlc::tile::sourceName(Operation *op) {
       .Default([](Operation *o) { return o->getName().getStringRef().str(); });
 }
 
-int64_t tlc::tile::launchRegisterCap(int64_t threads) {
-  return std::min<int64_t>(255, 65536 / std::max<int64_t>(threads, 1)) / 8 * 8;
+int64_t tlc::tile::launchRegisterCap(int64_t threads, int64_t blocksPerSM) {
+  return std::min<int64_t>(255, launchRegisterFile(blocksPerSM) /
+                                    std::max<int64_t>(threads, 1)) /
+         8 * 8;
+}
+
+int64_t tlc::tile::launchRegisterFile(int64_t blocksPerSM) {
+  return 65536 / std::max<int64_t>(blocksPerSM, 1);
 }
 
 /// Whether nothing in the kernel writes `buffer`, a kernel parameter in
@@ -207,7 +213,7 @@ static LogicalResult verifyRoles(LaunchOp launch) {
   if (spans.size() > 15)
     return roles[15].emitError("role: at most 15 roles (one named barrier "
                                "each)");
-  int64_t cap = launchRegisterCap(threads);
+  int64_t cap = launchRegisterCap(threads, launch.getBlocksPerSM());
   int64_t total = 0;
   for (int64_t wg = 0; wg * 4 < warp; ++wg) {
     const Span *first = nullptr;
@@ -225,10 +231,14 @@ static LogicalResult verifyRoles(LaunchOp launch) {
     }
     total += (first && first->regs ? first->regs : cap) * 128;
   }
-  if (total > 65536)
+  int64_t file = launchRegisterFile(launch.getBlocksPerSM());
+  if (total > file)
     return launch.emitError()
            << "Kernel: the roles' register budgets need " << total
-           << " registers per block, more than the 65536 of a multiprocessor";
+           << " registers per block, more than the " << file << " of "
+           << (file == 65536 ? "a multiprocessor"
+                             : "a block with blocks_per_sm=" +
+                                   std::to_string(launch.getBlocksPerSM()));
   for (Operation &op : body) {
     if (isa<RoleOp, ChannelOp, AnnotateLayoutOp>(op) ||
         isUniformScalarCode(&op))
@@ -271,6 +281,16 @@ LogicalResult LaunchOp::verify() {
       return emitError() << "Kernel: a cluster of " << blocks
                          << " blocks; at most 16 (8 portably)";
   }
+  int64_t blocksPerSM = getBlocksPerSM();
+  if (blocksPerSM < 1 || blocksPerSM > 32)
+    return emitError() << "Kernel: blocks_per_sm must be between 1 and 32, "
+                          "got "
+                       << blocksPerSM;
+  if (blocksPerSM * threads > 2048)
+    return emitError() << "Kernel: " << blocksPerSM << " blocks of "
+                       << threads
+                       << " threads exceed the 2048 threads a multiprocessor "
+                          "holds";
   return verifyIndexArguments(*this, getBody(), numDims, "Kernel",
                               "grid dimension");
 }

@@ -57,9 +57,13 @@ std::string sourceName(mlir::Operation *op);
 bool isReservedCudaName(llvm::StringRef name);
 
 /// Registers per thread that a block of `threads` threads starts with under
-/// `__launch_bounds__(threads, 1)`: the budget `setmaxnreg` is measured
-/// against, and what a role without `regs` keeps.
-int64_t launchRegisterCap(int64_t threads);
+/// `__launch_bounds__(threads, blocksPerSM)`: the budget `setmaxnreg` is
+/// measured against, and what a role without `regs` keeps.
+int64_t launchRegisterCap(int64_t threads, int64_t blocksPerSM = 1);
+
+/// The registers one block may hold when `blocksPerSM` blocks share the
+/// 65536 of a multiprocessor.
+int64_t launchRegisterFile(int64_t blocksPerSM);
 
 /// Whether `op` is scalar code that every thread of a block computes alike:
 /// integer or float arithmetic, tensor dimensions and element reads of

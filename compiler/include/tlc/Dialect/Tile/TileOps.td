@@ -41,6 +41,14 @@ def Tile_LaunchOp : Tile_Op<"launch", [
     cluster extent (checked at launch). `tile.cluster_rank` numbers the
     blocks of a cluster.
 
+    The optional `blocks_per_sm` (1 to 32, default 1) asks that this many
+    blocks share one multiprocessor: the register budget of a thread is then
+    65536 / (blocks_per_sm x threads, producer warpgroup included), and a
+    block's shared memory must fit 1/blocks_per_sm of the multiprocessor's
+    (less the 1 KB the hardware reserves per block). Two blocks of one
+    warpgroup each put two warps on every warp scheduler, which hides the
+    latency a single dependent chain leaves exposed.
+
     Example:
 
     ```mlir
@@ -54,6 +62,10 @@ def Tile_LaunchOp : Tile_Op<"launch", [
       %rank = tile.cluster_rank
       ...
     }
+    tile.launch grid(%gx) threads(128) blocks_per_sm(2) {
+    ^bb0(%bx: index):
+      ...
+    }
     ```
 
     With `tile.role`s in the body, the roles tile the block's warps in
@@ -65,22 +77,30 @@ def Tile_LaunchOp : Tile_Op<"launch", [
     Every back end holds kernels to these rules (the region verifier).
 
     Builders: the ODS defaults, `LaunchOp::create(builder, loc, ValueRange
-    grid, uint64_t threads, DenseI64ArrayAttr cluster)` (or `IntegerAttr
-    threads`; a null `cluster` for none). They leave the region
+    grid, uint64_t threads, DenseI64ArrayAttr cluster, IntegerAttr
+    blocks_per_sm)` (or `IntegerAttr threads`; a null `cluster` or
+    `blocks_per_sm` for none). They leave the region
     empty: the caller adds the entry block (`getBody().emplaceBlock()`) and one
     `index` argument per grid value.
   }];
 
   let arguments = (ins Variadic<Index>:$grid, I64Attr:$threads,
-                       OptionalAttr<DenseI64ArrayAttr>:$cluster);
+                       OptionalAttr<DenseI64ArrayAttr>:$cluster,
+                       OptionalAttr<I64Attr>:$blocks_per_sm);
   let regions = (region SizedRegion<1>:$body);
 
   let assemblyFormat = [{
     `grid` `(` $grid `)` `threads` `(` $threads `)` (`cluster` $cluster^)?
-    attr-dict-with-keyword $body
+    (`blocks_per_sm` `(` $blocks_per_sm^ `)`)? attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// How many blocks share a multiprocessor (1 unless asked otherwise).
+    int64_t getBlocksPerSM() {
+      return getBlocksPerSmAttr() ? getBlocksPerSmAttr().getInt() : 1;
+    }
+  }];
 }
 
 def Tile_ParallelOp : Tile_Op<"parallel", [
