@@ -358,6 +358,9 @@ private:
   /// Some shared buffer or channel uses a swizzled layout (1024-aligned).
   bool swizzled = false;
   DenseMap<Operation *, TmaPipeline *> wgmmaGemms; // gemm -> its pipeline
+  /// Accumulators of the async wgmma gemms issued and not yet waited for,
+  /// oldest first (tile.gemm_wait finishes a prefix).
+  SmallVector<Value> asyncWgmmas;
   /// Inside a role (or the consumers of a TMA pipeline): its thread count
   /// and named barrier; 0 outside.
   int64_t roleThreads = 0, roleBarrier = 1;
@@ -431,10 +434,13 @@ void KernelEmitter::lineDirective(Location loc) {
 
 LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
   threads = static_cast<int64_t>(launch.getThreads());
-  blocksPerSM = launch.getBlocksPerSM();
+  // The fallback (no TMA, for arguments TMA cannot take) is the slow path
+  // kept only for correctness; its staging scratch may not fit the shared
+  // memory share of several blocks, so it asks for one.
+  bool fallback = !nameSuffix.empty();
+  blocksPerSM = fallback ? 1 : launch.getBlocksPerSM();
   os << "extern \"C\" __global__ void __launch_bounds__("
-     << threads + producerThreads() << ", " << blocksPerSM
-     << ")\n"
+     << threads + producerThreads() << ", " << blocksPerSM << ")\n"
      << func.getName() << nameSuffix << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
@@ -1247,11 +1253,19 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
 }
 
 LogicalResult KernelEmitter::emitGemmWait(GemmWaitOp op) {
-  // Without TMA (the fallback kernel, sm_80) no gemm runs on wgmma: every
-  // gemm has finished when it returns.
-  if (!options.tma || options.arch != "sm_90a")
+  // tile-place-gemm-waits counted every gemm that may run on wgmma; this
+  // lowering may have run some of them synchronously (the fallback kernel
+  // has no swizzled TMA rings, so their gemms take mma.sync). Wait for what
+  // is really in flight: the wgmma groups issued up to the last of the
+  // op's accumulators, leaving the ones issued after it pending.
+  size_t last = 0;
+  for (auto [index, accumulator] : llvm::enumerate(asyncWgmmas))
+    if (llvm::is_contained(op.getAccumulators(), accumulator))
+      last = index + 1;
+  if (last == 0)
     return success();
-  line() << "tlc::wgmmaWait<" << op.getPending() << ">();\n";
+  line() << "tlc::wgmmaWait<" << asyncWgmmas.size() - last << ">();\n";
+  asyncWgmmas.erase(asyncWgmmas.begin(), asyncWgmmas.begin() + last);
   // The wait names no registers: keep the accumulators' next reads after it.
   for (Value accumulator : op.getAccumulators()) {
     Buffer *c = buffer(accumulator);
@@ -1288,7 +1302,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
              << aShape[1] << ", " << (op.getTransposeB() ? "true" : "false")
              << ", " << b->swizzle << ", " << accumulate << ">(" << a->name
              << ", " << b->name << ", " << c->name << ", team);\n";
-      if (!op.getAsync())
+      if (op.getAsync())
+        asyncWgmmas.push_back(op.getC());
+      else
         line() << "tlc::wgmmaWait<0>();\n";
       return success();
     }
@@ -1300,7 +1316,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
            << (op.getTransposeB() ? "true" : "false") << ", " << a->swizzle
            << ", " << b->swizzle << ", " << accumulate << ">(" << a->name
            << ", " << b->name << ", " << c->name << ", team);\n";
-    if (!inFlight)
+    if (op.getAsync())
+      asyncWgmmas.push_back(op.getC());
+    else if (!inFlight)
       line() << "tlc::wgmmaWait<0>();\n";
     return success();
   }
@@ -2596,9 +2614,9 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
            << "code generation: the kernel needs " << sharedBytes
            << " bytes of shared memory, more than the " << sharedLimit
            << " a block can have on " << options.arch
-           << (blocksPerSM > 1 ? " with blocks_per_sm=" +
-                                     std::to_string(blocksPerSM)
-                               : std::string())
+           << (blocksPerSM > 1
+                   ? " with blocks_per_sm=" + std::to_string(blocksPerSM)
+                   : std::string())
            << "; use smaller tiles or fewer pipeline stages";
   if (blocksPerSM * (threads + producerThreads()) > 2048)
     return launch.emitError()

@@ -1,13 +1,15 @@
 //===- PlaceGemmWaits.cpp - Wait for wgmma gemms only where needed -------===//
 //
 // Part of tlc. `tile-place-gemm-waits` (sm_90a, after tile-plan-tma) lets
-// every gemm that runs on wgmma (one of its shared operands has a
-// `tile.swizzle`) run asynchronously (`async`), and places one
-// `tile.gemm_wait` right before the first op that needs its result or
-// overwrites one of its operands, with the wait depth that leaves the gemms
-// issued after it in flight. Independent gemms and element-wise code
-// written between a gemm and the first use of its result then overlap with
-// it on the tensor cores, instead of each gemm paying its whole latency.
+// every gemm that may run on wgmma (one of its shared operands has a
+// `tile.swizzle` or a swizzling annotate_layout) run asynchronously
+// (`async`), and places one `tile.gemm_wait` right before the first op that
+// needs its result or overwrites one of its operands, with the wait depth
+// that leaves the gemms issued after it in flight (code generation recounts
+// it over the gemms that really went to wgmma). Independent gemms and
+// element-wise code written between a gemm and the first use of its result then
+// overlap with it on the tensor cores, instead of each gemm paying its whole
+// latency.
 //
 // Conflicts are read off the ops' declared memory effects (recursively
 // through loops, ifs and Parallel bodies): an op conflicts with an
@@ -46,13 +48,19 @@ Value rootBuffer(Value buffer) {
 }
 
 /// Whether code generation runs `gemm` on wgmma: one of its shared
-/// operands is a swizzled tile (tile-plan-tma).
+/// operands is a swizzled tile (a ring slot of tile-plan-tma, or a buffer
+/// with a swizzling tile.annotate_layout).
 bool runsOnWgmma(GemmOp gemm) {
   for (Value operand : {gemm.getA(), gemm.getB()}) {
     auto alloc = rootBuffer(operand).getDefiningOp<AllocOp>();
-    if (alloc && alloc.getType().getScope() == MemoryScope::Shared &&
-        alloc->hasAttr(TileDialect::getSwizzleAttrName()))
+    if (!alloc || alloc.getType().getScope() != MemoryScope::Shared)
+      continue;
+    if (alloc->hasAttr(TileDialect::getSwizzleAttrName()))
       return true;
+    for (Operation *user : alloc->getUsers())
+      if (auto annotate = dyn_cast<AnnotateLayoutOp>(user);
+          annotate && annotate.getSwizzle())
+        return true;
   }
   return false;
 }
