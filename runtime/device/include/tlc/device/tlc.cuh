@@ -763,13 +763,17 @@ __device__ __forceinline__ void mbarrierArriveExpectTx(Mbarrier *bar,
                "r"(bytes)
                : "memory");
 }
-/// Waits until the phase with parity `parity` has completed.
+/// Waits until the phase with parity `parity` has completed. Each try_wait
+/// may suspend the thread until the phase completes (up to the 10 ms hint):
+/// without a hint it returns almost at once, and a waiting producer warp
+/// spins, taking issue slots from the consumer warps beside it.
 __device__ __forceinline__ void mbarrierWait(Mbarrier *bar, unsigned parity) {
   unsigned done = 0;
   unsigned address = smemAddress(bar);
   do {
     asm volatile("{\n.reg .pred p;\n"
-                 "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2, "
+                 "10000000;\n"
                  "selp.u32 %0, 1, 0, p;\n}\n"
                  : "=r"(done)
                  : "r"(address), "r"(parity)
@@ -864,10 +868,12 @@ template <int N> __device__ __forceinline__ void bulkWaitRead() {
 
 /// e^x in f32 as the hardware's base-2 approximation, as Triton's and
 /// CUDA's fast-math exp: one multiply and one MUFU.EX2 instead of expf's
-/// range reduction (relative error about 2^-22 plus |x| 2^-24).
+/// range reduction (relative error about 2^-22 plus |x| 2^-24). Results
+/// below 2^-126 flush to zero (.ftz): without it ptxas wraps every MUFU in
+/// a compare and two predicated multiplies for the denormal range.
 __device__ __forceinline__ float fastExp(float x) {
   float y;
-  asm("ex2.approx.f32 %0, %1;" : "=f"(y) : "f"(x * 1.4426950408889634f));
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x * 1.4426950408889634f));
   return y;
 }
 
