@@ -55,12 +55,9 @@ bool runsOnWgmma(GemmOp gemm) {
     auto alloc = rootBuffer(operand).getDefiningOp<AllocOp>();
     if (!alloc || alloc.getType().getScope() != MemoryScope::Shared)
       continue;
-    if (alloc->hasAttr(TileDialect::getSwizzleAttrName()))
+    if (alloc->hasAttr(TileDialect::getSwizzleAttrName()) ||
+        annotatedSwizzle(alloc))
       return true;
-    for (Operation *user : alloc->getUsers())
-      if (auto annotate = dyn_cast<AnnotateLayoutOp>(user);
-          annotate && annotate.getSwizzle())
-        return true;
   }
   return false;
 }

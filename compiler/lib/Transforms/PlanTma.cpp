@@ -58,10 +58,6 @@ class Planner {
 public:
   Planner(LaunchOp launch, bool warpSpecialize, bool remarks)
       : launch(launch), warpSpecialize(warpSpecialize), remarks(remarks) {
-    launch.walk([&](AnnotateLayoutOp op) {
-      if (op.getSwizzle())
-        annotated[op.getBuffer().getDefiningOp()] = op.getSwizzle();
-    });
     llvm::MapVector<Operation *, RingLoop> byLoop;
     launch.walk([&](CopyOp copy) {
       auto stages =
@@ -121,8 +117,7 @@ private:
 
   LaunchOp launch;
   bool warpSpecialize, remarks;
-  DenseMap<Operation *, int64_t> annotated; // annotate_layout's swizzles
-  DenseSet<Operation *> allRings;           // every loop's prefetch rings
+  DenseSet<Operation *> allRings; // every loop's prefetch rings
   SmallVector<RingLoop> loops;
 };
 
@@ -200,7 +195,7 @@ std::string Planner::check(const RingLoop &ring, Plan &plan) {
     for (Value operand : {gemm.getA(), gemm.getB()}) {
       auto alloc = operand.getDefiningOp<AllocOp>();
       if (!alloc || alloc.getType().getScope() != MemoryScope::Shared ||
-          plan.swizzleOf.count(alloc) || annotated.count(alloc))
+          plan.swizzleOf.count(alloc) || annotatedSwizzle(alloc))
         continue;
       if (std::string cannot =
               whyNotSwizzled(alloc,
@@ -273,7 +268,7 @@ void Planner::addCompanionGemms(const RingLoop &ring, Plan &plan) {
     for (Value operand : {gemm.getA(), gemm.getB()}) {
       auto alloc = operand.getDefiningOp<AllocOp>();
       if (alloc.getType().getScope() != MemoryScope::Shared ||
-          plan.swizzleOf.count(alloc) || annotated.count(alloc))
+          plan.swizzleOf.count(alloc) || annotatedSwizzle(alloc))
         continue;
       if (!whyNotSwizzled(alloc, [&](GemmOp reader) {
              return llvm::is_contained(plan.gemms, reader) ||
@@ -305,7 +300,7 @@ std::string Planner::misfit(GemmOp gemm, const Plan &plan) {
       operand.where = WgmmaOperand::SharedTile;
       operand.swizzle = plan.swizzleOf.lookup(alloc);
       if (!operand.swizzle)
-        operand.swizzle = annotated.lookup(alloc);
+        operand.swizzle = annotatedSwizzle(alloc);
     } else if (type.getScope() == MemoryScope::Fragment) {
       operand.where = WgmmaOperand::Fragment;
       operand.f32 = type.getElementType().isF32();
@@ -347,8 +342,8 @@ void Planner::record(const RingLoop &ring, const Plan &plan) {
     // already gives them.
     int64_t blocksPerSM = launch.getBlocksPerSM();
     int64_t file = launchRegisterFile(blocksPerSM);
-    int64_t cap = launchRegisterCap(blockThreads() + producerThreads,
-                                    blocksPerSM);
+    int64_t cap =
+        launchRegisterCap(blockThreads() + producerThreads, blocksPerSM);
     auto shareLeft = [&](int64_t keep) {
       return std::min<int64_t>(240, (file - keep * producerThreads) /
                                         blockThreads() / 8 * 8);

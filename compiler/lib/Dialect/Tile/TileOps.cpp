@@ -132,6 +132,14 @@ int64_t tlc::tile::launchRegisterFile(int64_t blocksPerSM) {
   return 65536 / std::max<int64_t>(blocksPerSM, 1);
 }
 
+int64_t tlc::tile::annotatedSwizzle(Operation *alloc) {
+  for (Operation *user : alloc->getUsers())
+    if (auto annotate = dyn_cast<AnnotateLayoutOp>(user);
+        annotate && annotate.getSwizzle())
+      return annotate.getSwizzle();
+  return 0;
+}
+
 /// Whether nothing in the kernel writes `buffer`, a kernel parameter in
 /// global memory (directly or through a slice).
 static bool isReadOnlyGlobal(Value buffer) {
@@ -287,8 +295,7 @@ LogicalResult LaunchOp::verify() {
                           "got "
                        << blocksPerSM;
   if (blocksPerSM * threads > 2048)
-    return emitError() << "Kernel: " << blocksPerSM << " blocks of "
-                       << threads
+    return emitError() << "Kernel: " << blocksPerSM << " blocks of " << threads
                        << " threads exceed the 2048 threads a multiprocessor "
                           "holds";
   return verifyIndexArguments(*this, getBody(), numDims, "Kernel",

@@ -65,6 +65,10 @@ int64_t launchRegisterCap(int64_t threads, int64_t blocksPerSM = 1);
 /// 65536 of a multiprocessor.
 int64_t launchRegisterFile(int64_t blocksPerSM);
 
+/// The swizzle (bytes) a tile.annotate_layout asks for on the shared buffer
+/// `alloc` defines, or 0 when none does.
+int64_t annotatedSwizzle(mlir::Operation *alloc);
+
 /// Whether `op` is scalar code that every thread of a block computes alike:
 /// integer or float arithmetic, tensor dimensions and element reads of
 /// tensors the kernel never writes, over block indices, kernel parameters
