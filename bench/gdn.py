@@ -220,6 +220,11 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--no-fla", action="store_true",
                         help="time tlc only")
+    parser.add_argument("--segment-chunks", type=int, nargs="+", default=[0],
+                        help="tlc's segment_chunks (0: the cost model "
+                             "decides, -1: no split, N: N-chunk segments); "
+                             "the first gives the row's tlc time, the "
+                             "others are timed beside it")
     parser.add_argument("--breakdown", action="store_true",
                         help="also print each tlc kernel's device time "
                              "(torch.profiler over 10 eager calls)")
@@ -262,12 +267,13 @@ def main():
     for i, row in enumerate(rows):
         inputs = make_inputs(torch, row, seed=1000 + i)
 
-        def tlc_call(inp=inputs):
+        def tlc_call(inp=inputs, split=args.segment_chunks[0]):
             with torch.no_grad():
                 return tlc.ops.chunk_gated_delta_rule(
                     inp["q"], inp["k"], inp["v"], inp["g"], inp["beta"],
                     scale=inp["scale"], initial_state=inp["initial_state"],
-                    output_final_state=True, cu_seqlens=inp["cu_seqlens"])
+                    output_final_state=True, cu_seqlens=inp["cu_seqlens"],
+                    segment_chunks=split)
 
         result = dict(name=row["name"], h_qk=row["h_qk"], h_v=row["h_v"],
                       seqlens=row["seqlens"], tokens=sum(row["seqlens"]),
@@ -284,6 +290,13 @@ def main():
             tlc_ms, (o, ht), tlc_graph = time_in_graph(
                 torch, tlc_call, args.replays, args.warmup)
             result["tlc_ms"] = tlc_ms
+            result["segment_chunks"] = args.segment_chunks[0]
+            for split in args.segment_chunks[1:]:
+                ms, _, graph = time_in_graph(
+                    torch, lambda s=split: tlc_call(split=s), args.replays,
+                    args.warmup)
+                del graph
+                result.setdefault("tlc_ms_by_segment_chunks", {})[split] = ms
             if fla is not None:
                 fla_call, cu_dtype = make_fla_call(torch, fla, inputs)
                 result["fla_cu_seqlens_dtype"] = cu_dtype
@@ -309,6 +322,8 @@ def main():
               f"{fmt(result['flashqla_fwd_ms_published']):>8} "
               f"{fmt(result['flashinfer_fwd_ms_published']):>8} "
               f"{fmt(result['o_rel_diff'], 4):>8}", flush=True)
+        for split, ms in result.get("tlc_ms_by_segment_chunks", {}).items():
+            print(f"    segment_chunks {split:>4}: tlc {ms:.3f} ms")
         for name, ms in result.get("tlc_kernels_ms", {}).items():
             print(f"    {ms:9.4f} ms  {name[:90]}")
         del tlc_graph, fla_graph, fla_call, tlc_call, inputs, o, ht, fo, fht

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,9 @@ class _FakeCuda:
 
     def device(self, index):
         return contextlib.nullcontext()
+
+    def get_device_properties(self, index):
+        return types.SimpleNamespace(multi_processor_count=132)
 
 
 class FakeTorch:
@@ -644,6 +648,32 @@ def test_gdn_host_path_reaches_the_launch(fake_torch):
     t, hv, chunks = 100, 4, 3
     assert ws_dtype == "torch.uint8"
     assert ws == (round256(4 * hv * chunks * 64) + round256(2 * t * hv * 64),)
+
+
+def test_gdn_host_path_with_context_parallelism(fake_torch):
+    # Forced 1-chunk segments: the plan uploads the segments' offsets and
+    # chunk lists, and the workspace grows by the state pass's [S, H, K,
+    # V + K] and the start states' [S, H, K, V] (f32), and the final state
+    # the scan writes when the caller did not ask for one [N, H, K, V].
+    inputs = varlen_inputs([1, 0, 130])
+    gdn_call(**inputs, segment_chunks=1)
+    assert fake_torch.uploads == [[0, 1, 1, 131], [0, 1, 1, 65, 129, 131],
+                                  [0, 1, 2, 5],
+                                  [0, 0, 2, 0, 3, 0, 4, 0], [0, 1, 1, 2, 3]]
+    (o, _), (ws, _) = fake_torch.empty_calls
+    t, hv, chunks, segments, d = 131, 4, 4, 5, 128
+    assert ws == (round256(4 * hv * chunks * 64) + round256(2 * t * hv * 64)
+                  + round256(4 * segments * hv * d * 2 * d)
+                  + round256(4 * segments * hv * d * d)
+                  + round256(4 * 3 * hv * d * d),)
+    # The cost model leaves these three short sequences whole.
+    fake_torch.uploads.clear()
+    fake_torch.empty_calls.clear()
+    gdn_call(**inputs)
+    assert fake_torch.uploads[0] == [0, 1, 1, 131] and \
+        len(fake_torch.uploads) == 3
+    with pytest.raises(tlc.ArgumentError, match="segment_chunks must be"):
+        tlc.ops.chunk_gated_delta_rule(**inputs, segment_chunks=1.5)
 
 
 def test_gdn_dense_batch_and_conversions(fake_torch):

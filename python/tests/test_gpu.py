@@ -256,19 +256,24 @@ def test_gdn_refuses_grad_but_runs_under_no_grad():
     assert torch.isfinite(o).all()
 
 
+# plan_segments' arguments after cu_seqlens: 2 value heads of K = 64 on 132
+# multiprocessors, two blocks each, the cost model deciding.
+SPLIT = (2, 64, 132, 2, 0)
+
+
 def test_gdn_plan_cache():
     inputs = make_inputs(CASES[1], seed=7)
     cu = inputs["cu_seqlens"]
     t = inputs["q"].shape[1]
-    plan = tlc.ops._plan_for(torch, cu, 1, t, cu.device)
-    assert tlc.ops._plan_for(torch, cu, 1, t, cu.device) is plan
+    plan = tlc.ops._plan_for(torch, cu, 1, t, cu.device, SPLIT)
+    assert tlc.ops._plan_for(torch, cu, 1, t, cu.device, SPLIT) is plan
     # Another tensor with the same content: the same device plan.
-    assert tlc.ops._plan_for(torch, cu.clone(), 1, t, cu.device) is plan
+    assert tlc.ops._plan_for(torch, cu.clone(), 1, t, cu.device, SPLIT) is plan
     # Modified in place: planned again.
     cu2 = cu.clone()
-    tlc.ops._plan_for(torch, cu2, 1, t, cu.device)
+    tlc.ops._plan_for(torch, cu2, 1, t, cu.device, SPLIT)
     cu2[1] += 1
-    other = tlc.ops._plan_for(torch, cu2, 1, t, cu.device)
+    other = tlc.ops._plan_for(torch, cu2, 1, t, cu.device, SPLIT)
     assert other is not plan
     assert other.cu.tolist() == cu2.tolist()
     assert plan.chunk_indices.dtype == torch.int32
@@ -276,6 +281,44 @@ def test_gdn_plan_cache():
     assert [tuple(p) for p in plan.chunk_indices.tolist()] == \
         expected.chunk_indices
     assert plan.chunk_offsets.tolist() == expected.chunk_offsets
+    assert plan.segment_offsets is None  # too short to split
+    # Another split: another plan, whose chunk lists index the segments.
+    forced = tlc.ops._plan_for(torch, cu, 1, t, cu.device, SPLIT[:4] + (1,))
+    assert forced is not plan
+    segments, firsts = tlc.ops.plan_segments(cu.tolist(), *SPLIT[:4], 1)
+    assert forced.segment_offsets.tolist() == segments
+    assert forced.sequence_segments.tolist() == firsts
+    assert segments == [0, 1, 38, 102, 166, 232] and firsts == [0, 1, 2, 3, 5]
+    assert forced.chunk_offsets.tolist() == \
+        tlc.ops.plan_chunks(segments).chunk_offsets
+
+
+@pytest.mark.parametrize("segment_chunks", [-1, 0, 3])
+def test_gdn_context_parallel_matches_the_reference(segment_chunks):
+    # Long sequences of 4 value heads leave the device idle, so the cost
+    # model splits them (0); 3-chunk segments are forced; -1 never splits.
+    # Unnormalised keys and a never-decaying head: the split is exact, no
+    # gate-driven truncation.
+    case = Case("context parallel: varlen 3000, 1, 2100, GVA 2, g=0 head, "
+                "unnormalised keys, K=V=128", seqlens=[3000, 1, 2100],
+                hqk=2, hv=4, d=128, zero_heads=(1,), normalize=False)
+    inputs = make_inputs(case, seed=13)
+    split = (4, 128, tlc.ops._multiprocessor_count(torch, inputs["q"].device),
+             2, segment_chunks)
+    plan = tlc.ops.plan_segments(inputs["cu_seqlens"].tolist(), *split[:4],
+                                 segment_chunks)
+    print(f"\nsegment_chunks {segment_chunks}: "
+          f"{'no split' if plan is None else len(plan[0]) - 1} segments")
+    assert (plan is None) == (segment_chunks < 0)
+    ref_o, ref_ht = reference_for(inputs)
+    o = torch.full_like(inputs["v"], float("nan"))
+    ht = torch.full(ref_ht.shape, float("nan"), dtype=torch.float32,
+                    device=DEV)
+    with torch.no_grad():
+        tlc.ops.chunk_gated_delta_rule_into(o, ht, **inputs,
+                                            segment_chunks=segment_chunks)
+    assert_close("o", o, ref_o, BAR)
+    assert_close("final_state", ht, ref_ht, BAR)
 
 
 def _fla_forward():
@@ -389,7 +432,9 @@ def test_kernel_argument_errors_with_torch_tensors():
 # ---------------------------------------------------------------------------
 # CUDA graphs
 
-def test_gdn_in_a_cuda_graph():
+@pytest.mark.parametrize("segment_chunks", [0, 1])
+def test_gdn_in_a_cuda_graph(segment_chunks):
+    # 1: context parallelism's launches captured too.
     case = Case("graph: varlen 1,37,64,130, GVA 2, K=V=128",
                 seqlens=[1, 37, 64, 130], hqk=2, hv=4, d=128)
     static = make_inputs(case, seed=10)
@@ -397,12 +442,13 @@ def test_gdn_in_a_cuda_graph():
     stream.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(stream), torch.no_grad():
         for _ in range(2):  # warm-up: plans, module loads
-            tlc.ops.chunk_gated_delta_rule(**static, output_final_state=True)
+            tlc.ops.chunk_gated_delta_rule(**static, output_final_state=True,
+                                           segment_chunks=segment_chunks)
     torch.cuda.current_stream().wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph), torch.no_grad():
-        o, ht = tlc.ops.chunk_gated_delta_rule(**static,
-                                               output_final_state=True)
+        o, ht = tlc.ops.chunk_gated_delta_rule(
+            **static, output_final_state=True, segment_chunks=segment_chunks)
     for seed in (11, 12):
         fresh = make_inputs(case, seed)
         for name in ("q", "k", "v", "g", "beta", "initial_state"):
@@ -416,7 +462,7 @@ def test_gdn_in_a_cuda_graph():
         assert_close(f"final_state (graph replay, seed {seed})", ht, ref_ht,
                      BAR)
         eager_o, eager_ht = tlc.ops.chunk_gated_delta_rule(
-            **fresh, output_final_state=True)
+            **fresh, output_final_state=True, segment_chunks=segment_chunks)
         same = torch.equal(o, eager_o) and torch.equal(ht, eager_ht)
         print(f"  graph replay == eager call bit for bit: {same}")
         assert rel_rms(o, eager_o) < 1e-6 and rel_rms(ht, eager_ht) < 1e-6

@@ -83,6 +83,8 @@ class GdnForwardArgs(C.Structure):
         ("workspace", C.c_void_p),
         ("workspace_bytes", C.c_size_t),
         ("scale", C.c_float),
+        ("segment_offsets", Arg),
+        ("sequence_segments", Arg),
     ]
 
 
@@ -121,6 +123,10 @@ def _declare(lib):
             status, [P(GdnForwardArgs), P(C.c_size_t)]),
         "tlc_gdn_forward": (
             status, [C.c_char_p, C.c_void_p, P(GdnForwardArgs)]),
+        "tlc_gdn_plan_segments": (
+            status, [P(C.c_int32), C.c_int64, C.c_int64, C.c_int64, C.c_int,
+                     C.c_int, C.c_int64, P(C.c_int32), C.c_int64,
+                     P(C.c_int32), P(C.c_int64)]),
     }
     for name, (restype, argtypes) in decls.items():
         fn = getattr(lib, name)

@@ -23,7 +23,7 @@ from .kernel import (device_guard, dtype_name, fill_tensor_arg, get_torch,
                      kernels_dir, stream_handle)
 
 __all__ = ["chunk_gated_delta_rule", "chunk_gated_delta_rule_into",
-           "plan_chunks", "ChunkPlan", "CHUNK"]
+           "plan_chunks", "plan_segments", "ChunkPlan", "CHUNK"]
 
 CHUNK = 64
 
@@ -52,6 +52,30 @@ def plan_chunks(cu_seqlens, chunk=CHUNK):
     return ChunkPlan(indices, offsets, len(indices))
 
 
+def plan_segments(cu_seqlens, heads, head_k, multiprocessors,
+                  blocks_per_multiprocessor=2, segment_chunks=0):
+    """Context parallelism's split of packed sequences, made by the C++
+    planner (tlc::ops::chooseSegmentChunks, planChunks): ``None`` when the
+    sequences stay whole, else ``(segment_offsets, sequence_segments)``, the
+    S+1 token offsets of chunk-aligned segments and, per sequence, its first
+    segment (N+1 entries). `segment_chunks` 0 decides from the cost model,
+    < 0 never splits, > 0 forces segments of that many chunks."""
+    values = [int(x) for x in cu_seqlens]
+    num_seqs = len(values) - 1
+    capacity = num_seqs + values[-1] // CHUNK + 2
+    cu = (C.c_int32 * len(values))(*values)
+    offsets = (C.c_int32 * capacity)()
+    firsts = (C.c_int32 * (num_seqs + 1))()
+    count = C.c_int64()
+    _lib.check(_lib.lib().tlc_gdn_plan_segments(
+        cu, num_seqs, int(heads), int(head_k), int(multiprocessors),
+        int(blocks_per_multiprocessor), int(segment_chunks), offsets,
+        capacity, firsts, C.byref(count)))
+    if count.value == 0:
+        return None
+    return list(offsets[:count.value]), list(firsts)
+
+
 def check_cu_seqlens(values, tokens):
     """Raises ArgumentError unless `values` are valid offsets of packed
     sequences covering `tokens` tokens."""
@@ -78,18 +102,28 @@ def check_cu_seqlens(values, tokens):
 # Chunk plans on the device, cached by content (and by cu_seqlens tensor)
 
 class _DevicePlan:
-    """int32 device tensors for one cu_seqlens content."""
+    """int32 device tensors for one cu_seqlens content and split (the
+    arguments of plan_segments after cu_seqlens)."""
 
     __slots__ = ("cu", "chunk_indices", "chunk_offsets", "num_seqs",
-                 "num_chunks", "device")
+                 "num_chunks", "device", "segment_offsets",
+                 "sequence_segments")
 
-    def __init__(self, torch, values, device):
-        plan = plan_chunks(values)
+    def __init__(self, torch, values, device, split):
+        segments = plan_segments(values, *split)
         self.num_seqs = len(values) - 1
-        self.num_chunks = plan.num_chunks
         self.device = device
         i32 = torch.int32
         self.cu = torch.tensor(values, dtype=i32, device=device)
+        self.segment_offsets = self.sequence_segments = None
+        if segments is not None:
+            self.segment_offsets = torch.tensor(segments[0], dtype=i32,
+                                                device=device)
+            self.sequence_segments = torch.tensor(segments[1], dtype=i32,
+                                                  device=device)
+        # With segments, the chunk lists index segments.
+        plan = plan_chunks(values if segments is None else segments[0])
+        self.num_chunks = plan.num_chunks
         flat = [x for pair in plan.chunk_indices for x in pair]
         self.chunk_indices = torch.tensor(flat, dtype=i32,
                                           device=device).view(-1, 2)
@@ -138,14 +172,15 @@ def _capturing(torch):
         return False
 
 
-def _plan_for(torch, cu_seqlens, batch, tokens, device):
+def _plan_for(torch, cu_seqlens, batch, tokens, device, split):
     """The device plan for `cu_seqlens` (None: a dense batch, offsets
-    [0, T, 2T, ...]). Repeated calls with the same cu_seqlens tensor (not
+    [0, T, 2T, ...]) and `split` (plan_segments' arguments after
+    cu_seqlens). Repeated calls with the same cu_seqlens tensor (not
     modified since) or the same dense shape do no host work and no upload,
     which is what CUDA-graph capture needs."""
     dkey = _device_key(device)
     if cu_seqlens is None:
-        key = ("dense", batch, tokens, dkey)
+        key = ("dense", batch, tokens, dkey, split)
         plan = _cached(key)
         if plan is None:
             if _capturing(torch):
@@ -153,7 +188,7 @@ def _plan_for(torch, cu_seqlens, batch, tokens, device):
                     "tlc: GDN: a new batch shape during CUDA-graph capture; "
                     "call once with these shapes before capturing")
             plan = _DevicePlan(torch, [b * tokens for b in range(batch + 1)],
-                               device)
+                               device, split)
             _remember(key, plan)
         return plan
 
@@ -161,9 +196,10 @@ def _plan_for(torch, cu_seqlens, batch, tokens, device):
     version = getattr(cu_seqlens, "_version", None)
     entry = _plans_by_tensor.get(ident)
     if entry is not None:
-        ref, seen_version, ptr, plan = entry
+        ref, seen_version, ptr, seen_split, plan = entry
         if (ref() is cu_seqlens and seen_version == version
-                and ptr == cu_seqlens.data_ptr() and plan.device == device):
+                and ptr == cu_seqlens.data_ptr() and plan.device == device
+                and seen_split == split):
             return plan
     if _capturing(torch):
         raise Error(
@@ -173,17 +209,18 @@ def _plan_for(torch, cu_seqlens, batch, tokens, device):
             "tensor before capturing")
     values = [int(x) for x in cu_seqlens.tolist()]  # syncs if on the GPU
     check_cu_seqlens(values, tokens)
-    key = ("varlen", tuple(values), dkey)
+    key = ("varlen", tuple(values), dkey, split)
     plan = _cached(key)
     if plan is None:
-        plan = _DevicePlan(torch, values, device)
+        plan = _DevicePlan(torch, values, device, split)
         _remember(key, plan)
     try:
         ref = weakref.ref(cu_seqlens, lambda r, i=ident: _forget(i, r))
     except TypeError:  # not weak-referenceable: cache by content only
         return plan
     with _plan_lock:
-        _plans_by_tensor[ident] = (ref, version, cu_seqlens.data_ptr(), plan)
+        _plans_by_tensor[ident] = (ref, version, cu_seqlens.data_ptr(),
+                                   split, plan)
     return plan
 
 
@@ -210,10 +247,24 @@ def _gdn_kernel_dir():
 _variant_ok = set()
 
 
-def _check_variant(folder, head_k, head_v, dtype):
-    key = (str(folder), head_k, head_v, dtype)
+def _check_variant(folder, head_k, head_v, dtype, split):
+    key = (str(folder), head_k, head_v, dtype, split)
     if key in _variant_ok:
         return
+    if split:
+        # Context parallelism's state pass and scan.
+        need = [p for p in (f"K{head_k}_V{head_v}_USE_H0False",
+                            f"K{head_k}_V{head_v}_USE_H0True")
+                if not (folder / p / "gdn_combine.ptx").is_file()]
+        if not any(p.name.startswith(f"K{head_k}_V{head_v}_DT{dtype}_")
+                   and p.name.endswith(f"_TRANSITION{head_k}")
+                   for p in folder.iterdir()):
+            need.append(f"gdn_chunk TRANSITION={head_k} for {dtype}")
+        if need:
+            raise ArgumentError(
+                f"tlc: GDN: the context-parallel kernels are missing in "
+                f"'{folder}' ({', '.join(need)}); rebuild the kernels or "
+                f"pass segment_chunks=-1")
     # gdn_solve's folder is K<k>_DT<dtype>; gdn_chunk's start with
     # K<k>_V<v>_DT<dtype>_ (then USE_H0..., STORE_HT...).
     solve = folder / f"K{head_k}_DT{dtype}"
@@ -302,9 +353,12 @@ def _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
     for name, t in (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
                     ("cu_seqlens", plan.cu),
                     ("chunk_indices", plan.chunk_indices),
-                    ("chunk_offsets", plan.chunk_offsets), ("o", o)):
-        fill_tensor_arg(getattr(args, name), t,
-                        f"tlc: GDN: argument '{name}'")
+                    ("chunk_offsets", plan.chunk_offsets), ("o", o),
+                    ("segment_offsets", plan.segment_offsets),
+                    ("sequence_segments", plan.sequence_segments)):
+        if t is not None:
+            fill_tensor_arg(getattr(args, name), t,
+                            f"tlc: GDN: argument '{name}'")
     if initial_state is not None:
         fill_tensor_arg(args.initial_state, initial_state,
                         "tlc: GDN: argument 'initial_state'")
@@ -316,7 +370,8 @@ def _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
     size = C.c_size_t()
     _lib.check(lib.tlc_gdn_workspace_bytes(C.byref(args), C.byref(size)))
     head_k, head_v = int(q.shape[3]), int(v.shape[3])
-    _check_variant(folder, head_k, head_v, dtype_name(q.dtype))
+    _check_variant(folder, head_k, head_v, dtype_name(q.dtype),
+                   plan.segment_offsets is not None)
     if plan.num_chunks == 0:
         # No tokens: nothing to launch; the final state is the initial one.
         if final_state is not None:
@@ -361,7 +416,8 @@ def _outputs_check(torch, o, final_state, v, num_seqs, q):
 
 
 def chunk_gated_delta_rule(q, k, v, g, beta, scale=None, initial_state=None,
-                           output_final_state=False, cu_seqlens=None):
+                           output_final_state=False, cu_seqlens=None, *,
+                           segment_chunks=0):
     """Gated DeltaNet forward, chunked (FLA's conventions):
 
     q, k ``[B, T, H_qk, K]``; v ``[B, T, H_v, V]`` (bf16 or f16; K = V in
@@ -373,22 +429,42 @@ def chunk_gated_delta_rule(q, k, v, g, beta, scale=None, initial_state=None,
     Returns ``(o, final_state)``: o ``[B, T, H_v, V]`` in v's dtype, and the
     final state ``[N, H_v, K, V]`` float32 when output_final_state (else
     None). Forward only: inputs that require grad are refused.
+
+    Few long sequences are cut into segments that run in parallel (context
+    parallelism, exact: docs/kernels/gdn.md) when the cost model says it
+    pays; ``segment_chunks`` > 0 forces segments of that many 64-token
+    chunks, < 0 forbids the split.
     """
     return _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens,
-                    outputs=None, output_final_state=output_final_state)
+                    outputs=None, output_final_state=output_final_state,
+                    segment_chunks=segment_chunks)
 
 
 def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
-                                initial_state=None, cu_seqlens=None):
+                                initial_state=None, cu_seqlens=None, *,
+                                segment_chunks=0):
     """:func:`chunk_gated_delta_rule` writing into caller-provided outputs:
     o (contiguous, v's shape and dtype) and final_state (contiguous float32
     ``[N, H_v, K, V]``, or None to skip it). Returns ``(o, final_state)``."""
     return _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens,
-                    outputs=(o, final_state))
+                    outputs=(o, final_state), segment_chunks=segment_chunks)
+
+
+_multiprocessors = {}
+
+
+def _multiprocessor_count(torch, device):
+    index = device.index if device.index is not None else \
+        torch.cuda.current_device()
+    count = _multiprocessors.get(index)
+    if count is None:
+        count = _multiprocessors[index] = int(
+            torch.cuda.get_device_properties(index).multi_processor_count)
+    return count
 
 
 def _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens, outputs,
-             output_final_state=False):
+             output_final_state=False, segment_chunks=0):
     """Both entry points: checks, plan, outputs (allocated unless given),
     launch."""
     _check_no_grad((q, k, v, g, beta, initial_state))
@@ -397,7 +473,15 @@ def _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens, outputs,
     q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,
                                                initial_state)
     batch, tokens = int(q.shape[0]), int(q.shape[1])
-    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device)
+    if isinstance(segment_chunks, bool) or not isinstance(segment_chunks,
+                                                          int):
+        raise ArgumentError(
+            f"tlc: GDN: segment_chunks must be an int (0: decide, < 0: "
+            f"never split, > 0: chunks a segment), got {segment_chunks!r}")
+    head_k = int(q.shape[3])
+    split = (int(v.shape[2]), head_k, _multiprocessor_count(torch, q.device),
+             1 if q.dtype == torch.float32 else 2, segment_chunks)
+    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device, split)
     if outputs is None:
         o = torch.empty(v.shape, dtype=v.dtype, device=v.device)
         final_state = None

@@ -121,7 +121,8 @@ Status tensorFromC(const tlc_arg &a, const char *name, TensorRef &out) {
 
 /// Converts and checks the GDN arguments.
 struct GdnCall {
-  TensorRef q, k, v, g, beta, h0, cu, indices, offsets, o, ht;
+  TensorRef q, k, v, g, beta, h0, o, ht;
+  tlc::ops::PlanTensors plan;
   tlc::ops::Dims dims;
 };
 Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
@@ -133,9 +134,9 @@ Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
       {&args->v, &call.v},
       {&args->g, &call.g},
       {&args->beta, &call.beta},
-      {&args->cu_seqlens, &call.cu},
-      {&args->chunk_indices, &call.indices},
-      {&args->chunk_offsets, &call.offsets},
+      {&args->cu_seqlens, &call.plan.cuSeqlens},
+      {&args->chunk_indices, &call.plan.chunkIndices},
+      {&args->chunk_offsets, &call.plan.chunkOffsets},
       {&args->o, &call.o}};
   const char *names[] = {"q",
                          "k",
@@ -158,12 +159,53 @@ Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
     if (Status s = tensorFromC(args->final_state, "final_state", call.ht);
         !s.ok())
       return s;
-  if (call.cu.rank != 1 || call.indices.rank != 2 || call.offsets.rank != 1)
+  tlc::ops::PlanTensors &plan = call.plan;
+  const bool split = args->segment_offsets.data != nullptr;
+  if (split != (args->sequence_segments.data != nullptr))
+    return Status::error(ErrorCode::InvalidArgument,
+                         "tlc: GDN: segment_offsets and sequence_segments go "
+                         "together (both or neither)");
+  if (split) {
+    if (Status s = tensorFromC(args->segment_offsets, "segment_offsets",
+                               plan.segmentOffsets);
+        !s.ok())
+      return s;
+    if (Status s = tensorFromC(args->sequence_segments, "sequence_segments",
+                               plan.sequenceSegments);
+        !s.ok())
+      return s;
+  }
+  if (plan.cuSeqlens.rank != 1 || plan.chunkIndices.rank != 2 ||
+      plan.chunkOffsets.rank != 1)
     return Status::error(ErrorCode::InvalidArgument,
                          "tlc: GDN: cu_seqlens must be [N+1], chunk_indices "
-                         "[NT, 2] and chunk_offsets [N]");
+                         "[NT, 2] and chunk_offsets [N] (or [S] with "
+                         "segments)");
   // A dense batch is passed with cu_seqlens too; view it as packed.
-  int64_t numSeqs = call.cu.shape[0] - 1;
+  int64_t numSeqs = plan.cuSeqlens.shape[0] - 1;
+  int64_t numSegments = 0;
+  if (split) {
+    if (plan.segmentOffsets.rank != 1 || plan.segmentOffsets.shape[0] < 2 ||
+        plan.sequenceSegments.rank != 1 ||
+        plan.sequenceSegments.shape[0] != numSeqs + 1)
+      return Status::error(
+          ErrorCode::InvalidArgument,
+          fmt::format("tlc: GDN: segment_offsets must be [S+1] (S >= 1) and "
+                      "sequence_segments [N+1] = [{}], got ranks {} and {}, "
+                      "sizes {} and {}",
+                      numSeqs + 1, plan.segmentOffsets.rank,
+                      plan.sequenceSegments.rank, plan.segmentOffsets.shape[0],
+                      plan.sequenceSegments.shape[0]));
+    numSegments = plan.segmentOffsets.shape[0] - 1;
+  }
+  const int64_t walks = split ? numSegments : numSeqs;
+  if (plan.chunkOffsets.shape[0] != walks)
+    return Status::error(
+        ErrorCode::InvalidArgument,
+        fmt::format("tlc: GDN: chunk_offsets must have one entry per {} ({}), "
+                    "got {}",
+                    split ? "segment" : "sequence", walks,
+                    plan.chunkOffsets.shape[0]));
   TensorRef q = call.q, k = call.k, v = call.v, g = call.g, beta = call.beta;
   for (TensorRef *t : {&q, &k, &v, &g, &beta}) {
     t->shape[1] *= t->shape[0];
@@ -176,7 +218,8 @@ Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
   call.dims = *dims;
   call.dims.batch = call.q.shape[0];
   call.dims.tokens = call.q.shape[1];
-  call.dims.numChunks = call.indices.shape[0];
+  call.dims.numChunks = plan.chunkIndices.shape[0];
+  call.dims.numSegments = numSegments;
   return {};
 }
 
@@ -313,9 +356,50 @@ tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
     tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
     return tlc::ops::launchForward(
         backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
-        call.cu, call.indices, call.offsets,
-        tlc::ops::Workspace::carve(call.dims, args->workspace), args->scale,
-        call.o, call.ht);
+        call.plan, tlc::ops::Workspace::carve(call.dims, args->workspace),
+        args->scale, call.o, call.ht);
+  });
+}
+
+tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
+                                 int64_t heads, int64_t head_k,
+                                 int multiprocessors,
+                                 int blocks_per_multiprocessor,
+                                 int64_t segment_chunks,
+                                 int32_t *segment_offsets, int64_t capacity,
+                                 int32_t *sequence_segments, int64_t *count) {
+  return guarded([&] {
+    if (!cu_seqlens || !segment_offsets || !sequence_segments || !count)
+      return nullArgument("a GDN plan pointer");
+    if (num_seqs < 1)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN plan: num_seqs must be >= "
+                                       "1, got {}",
+                                       num_seqs));
+    std::vector<int32_t> cu(cu_seqlens, cu_seqlens + num_seqs + 1);
+    tlc::ops::SplitOptions split;
+    split.heads = heads;
+    split.headK = head_k;
+    split.multiprocessors = multiprocessors;
+    split.blocksPerMultiprocessor = blocks_per_multiprocessor;
+    split.segmentChunks = segment_chunks;
+    int64_t length = tlc::ops::chooseSegmentChunks(cu, 64, split);
+    *count = 0;
+    if (!length)
+      return Status();
+    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, 64, length);
+    if (int64_t(plan.segmentOffsets.size()) > capacity)
+      return Status::error(
+          ErrorCode::InvalidArgument,
+          fmt::format("tlc: GDN plan: {} segment offsets do not fit the "
+                      "capacity {}",
+                      plan.segmentOffsets.size(), capacity));
+    std::copy(plan.segmentOffsets.begin(), plan.segmentOffsets.end(),
+              segment_offsets);
+    std::copy(plan.sequenceSegments.begin(), plan.sequenceSegments.end(),
+              sequence_segments);
+    *count = int64_t(plan.segmentOffsets.size());
+    return Status();
   });
 }
 

@@ -22,6 +22,8 @@ namespace tlc::rt::detail {
   X(cuDevicePrimaryCtxRetain)                                                  \
   X(cuCtxGetCurrent)                                                           \
   X(cuCtxSetCurrent)                                                           \
+  X(cuCtxGetDevice)                                                            \
+  X(cuDeviceGetAttribute)                                                      \
   X(cuGetErrorName)                                                            \
   X(cuGetErrorString)                                                          \
   X(cuModuleLoadDataEx)                                                        \

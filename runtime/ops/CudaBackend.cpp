@@ -57,3 +57,17 @@ rt::Status CudaBackend::launch(std::string_view kernel,
   return (*module)->kernel().launch(
       stream, rt::Span<const rt::Arg>(args.data(), args.size()));
 }
+
+int CudaBackend::multiprocessors() {
+  rt::Expected<const rt::detail::Driver *> driver = rt::detail::driver();
+  if (!driver)
+    return 0;
+  CUdevice device;
+  int count = 0;
+  if ((*driver)->cuCtxGetDevice(&device) != CUDA_SUCCESS ||
+      (*driver)->cuDeviceGetAttribute(&count,
+                                      CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                                      device) != CUDA_SUCCESS)
+    return 0;
+  return count;
+}

@@ -76,12 +76,67 @@ const char *dtypeConstant(DType dtype) {
 
 } // namespace
 
-ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
-                               int64_t chunk) {
-  ChunkPlan plan;
+int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
+                                      int64_t chunk,
+                                      const SplitOptions &split) {
+  if (split.segmentChunks != 0)
+    return std::max<int64_t>(split.segmentChunks, 0);
+  if (split.multiprocessors <= 0 || cuSeqlens.size() < 2)
+    return 0;
+  std::vector<int64_t> chunks;
+  int64_t maxChunks = 0;
   for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n) {
+    chunks.push_back((cuSeqlens[n + 1] - cuSeqlens[n] + chunk - 1) / chunk);
+    maxChunks = std::max(maxChunks, chunks.back());
+  }
+  const int64_t blocksPerHead = std::max<int64_t>(split.headK / 64, 1);
+  const int64_t slots = int64_t(split.multiprocessors) *
+                        std::max(split.blocksPerMultiprocessor, 1);
+  auto waves = [&](int64_t blocks) { return (blocks + slots - 1) / slots; };
+  // A state-pass step (three gemms, no o) against an output step (five).
+  constexpr double kStateStep = 0.6;
+  const double unsplit = double(
+      waves(int64_t(chunks.size()) * split.heads * blocksPerHead) * maxChunks);
+  int64_t best = 0;
+  double bestCost = 0.8 * unsplit;
+  for (int64_t length = 4; length < maxChunks; length *= 2) {
+    int64_t segments = 0;
+    for (int64_t c : chunks)
+      segments += std::max<int64_t>((c + length - 1) / length, 1);
+    const int64_t chains = segments * split.heads * blocksPerHead;
+    const double cost = double(waves(2 * chains) * length) * kStateStep +
+                        double(waves(chains) * length);
+    if (cost < bestCost) {
+      best = length;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
+                               int64_t chunk, int64_t segmentChunks) {
+  ChunkPlan plan;
+  const std::vector<int32_t> *units = &cuSeqlens;
+  if (segmentChunks > 0 && !cuSeqlens.empty()) {
+    // Chunk-aligned cuts, so a segment's chunks are its sequence's chunks;
+    // an empty sequence keeps one empty segment (its final state is h0).
+    const int64_t span = segmentChunks * chunk;
+    plan.segmentOffsets.push_back(cuSeqlens[0]);
+    for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n) {
+      plan.sequenceSegments.push_back(int32_t(plan.segmentOffsets.size() - 1));
+      int64_t start = cuSeqlens[n], end = cuSeqlens[n + 1];
+      do {
+        start = std::min(start + span, end);
+        plan.segmentOffsets.push_back(int32_t(start));
+      } while (start < end);
+    }
+    plan.sequenceSegments.push_back(int32_t(plan.segmentOffsets.size() - 1));
+    units = &plan.segmentOffsets;
+  }
+  for (size_t n = 0; n + 1 < units->size(); ++n) {
     plan.chunkOffsets.push_back(int32_t(plan.numChunks));
-    int64_t length = cuSeqlens[n + 1] - cuSeqlens[n];
+    int64_t length = (*units)[n + 1] - (*units)[n];
     for (int64_t c = 0; c * chunk < length; ++c) {
       plan.chunkIndices.push_back(int32_t(n));
       plan.chunkIndices.push_back(int32_t(c));
@@ -190,8 +245,15 @@ namespace {
 std::vector<std::pair<DType, std::vector<int64_t>>>
 workspaceTensors(const Dims &d) {
   int64_t t = d.batch * d.tokens, chunks = std::max<int64_t>(d.numChunks, 1);
-  return {{DType::F32, {d.hv, chunks, kChunk}},
-          {d.dtype, {1, t, d.hv, kChunk}}};
+  std::vector<std::pair<DType, std::vector<int64_t>>> tensors = {
+      {DType::F32, {d.hv, chunks, kChunk}}, {d.dtype, {1, t, d.hv, kChunk}}};
+  if (d.numSegments) {
+    tensors.push_back(
+        {DType::F32, {d.numSegments, d.hv, d.headK, d.headV + d.headK}});
+    tensors.push_back({DType::F32, {d.numSegments, d.hv, d.headK, d.headV}});
+    tensors.push_back({DType::F32, {d.numSeqs, d.hv, d.headK, d.headV}});
+  }
+  return tensors;
 }
 size_t tensorBytes(DType dtype, const std::vector<int64_t> &shape) {
   size_t n = rt::dtypeSize(dtype);
@@ -209,22 +271,21 @@ size_t Workspace::bytes(const Dims &dims) {
 }
 
 Workspace Workspace::carve(const Dims &dims, void *base) {
-  rt::TensorRef parts[2];
+  rt::TensorRef parts[5];
   char *next = static_cast<char *>(base);
   int i = 0;
   for (auto &[dtype, shape] : workspaceTensors(dims)) {
     parts[i++] = rt::TensorRef::make(next, dtype, shape);
     next += tensorBytes(dtype, shape);
   }
-  return Workspace{parts[0], parts[1]};
+  return Workspace{parts[0], parts[1], parts[2], parts[3], parts[4]};
 }
 
 rt::Status tlc::ops::launchForward(
     Backend &backend, const Dims &dims, const rt::TensorRef &q,
     const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
     const rt::TensorRef &beta, const rt::TensorRef &initialState,
-    const rt::TensorRef &cuSeqlens, const rt::TensorRef &chunkIndices,
-    const rt::TensorRef &chunkOffsets, const Workspace &ws, float scale,
+    const PlanTensors &plan, const Workspace &ws, float scale,
     const rt::TensorRef &o, const rt::TensorRef &finalState) {
   if (!dims.numChunks)
     return Status();
@@ -233,40 +294,75 @@ rt::Status tlc::ops::launchForward(
                 bp = packed(beta), op = packed(o);
   const bool useH0 = initialState.data != nullptr;
   const bool storeHt = finalState.data != nullptr;
+  const bool split = dims.numSegments > 0;
+  // The kernels walk segments when there are any: a segment is a sequence
+  // to them, and only its start state links it to the one before.
+  const rt::TensorRef &walked = split ? plan.segmentOffsets : plan.cuSeqlens;
+  const int64_t walks = split ? dims.numSegments : dims.numSeqs;
   std::string kc = "K=" + std::to_string(dims.headK);
   std::string vc = "V=" + std::to_string(dims.headV);
   std::string dc = std::string("DT=") + dtypeConstant(dims.dtype);
   // h0 and ht are parameters of every state kernel; a missing one is a
   // zero-stride stand-in (one element of real memory), which the kernel never
   // touches without USE_H0 / STORE_HT.
-  rt::TensorRef stand = rt::TensorRef::make(
-      ws.gcum.data, DType::F32,
-      std::vector<int64_t>{dims.numSeqs, dims.hv, dims.headK, dims.headV});
-  std::fill(stand.strides, stand.strides + stand.rank, 0);
-  rt::TensorRef h0 = useH0 ? initialState : stand;
-  rt::TensorRef ht = storeHt ? finalState : stand;
+  auto standIn = [&](int64_t count) {
+    rt::TensorRef t = rt::TensorRef::make(
+        ws.gcum.data, DType::F32,
+        std::vector<int64_t>{count, dims.hv, dims.headK, dims.headV});
+    std::fill(t.strides, t.strides + t.rank, 0);
+    return t;
+  };
   if (Status s =
           backend.launch("gdn_solve", {kc, dc},
                          {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
                           Arg::tensor(ws.gcum), Arg::tensor(ws.ab),
-                          Arg::tensor(cuSeqlens), Arg::tensor(chunkIndices)});
+                          Arg::tensor(walked), Arg::tensor(plan.chunkIndices)});
       !s.ok())
     return s;
-  std::vector<std::string> chunkConstants = {
-      kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False",
-      storeHt ? "STORE_HT=True" : "STORE_HT=False"};
-  // f32 tiles are twice the bytes: only one stage, and one block a
-  // multiprocessor, fit in shared memory (tests/gpu/CMakeLists.txt builds
-  // that variant).
-  if (dims.dtype == DType::F32) {
-    chunkConstants.push_back("STAGES=1");
-    chunkConstants.push_back("BLOCKS=1");
-  }
-  return backend.launch(
-      "gdn_chunk", chunkConstants,
-      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ab),
-       Arg::tensor(ws.gcum), Arg::tensor(op), Arg::tensor(h0), Arg::tensor(ht),
-       Arg::f32(scale), Arg::tensor(cuSeqlens), Arg::tensor(chunkOffsets)});
+  auto launchChunk = [&](bool h0, bool ht, bool statePass,
+                         const rt::TensorRef &h0Tensor,
+                         const rt::TensorRef &htTensor) {
+    std::vector<std::string> constants = {
+        kc, vc, dc, h0 ? "USE_H0=True" : "USE_H0=False",
+        ht ? "STORE_HT=True" : "STORE_HT=False"};
+    // f32 tiles are twice the bytes: only one stage, and one block a
+    // multiprocessor, fit in shared memory (tests/gpu/CMakeLists.txt builds
+    // that variant).
+    if (dims.dtype == DType::F32) {
+      constants.push_back("STAGES=1");
+      constants.push_back("BLOCKS=1");
+    }
+    if (statePass)
+      constants.push_back("TRANSITION=" + std::to_string(dims.headK));
+    return backend.launch(
+        "gdn_chunk", constants,
+        {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ab),
+         Arg::tensor(ws.gcum), Arg::tensor(op), Arg::tensor(h0Tensor),
+         Arg::tensor(htTensor), Arg::f32(scale), Arg::tensor(walked),
+         Arg::tensor(plan.chunkOffsets)});
+  };
+  if (!split)
+    return launchChunk(useH0, storeHt, /*statePass=*/false,
+                       useH0 ? initialState : standIn(walks),
+                       storeHt ? finalState : standIn(walks));
+  // Context parallelism: every segment's zero-start end state and
+  // transition, the scan over each sequence's segments (start states and
+  // the final state), then o with every segment from its true start.
+  if (Status s = launchChunk(false, true, /*statePass=*/true, standIn(walks),
+                             ws.segmentStates);
+      !s.ok())
+    return s;
+  if (Status s = backend.launch(
+          "gdn_combine", {kc, vc, useH0 ? "USE_H0=True" : "USE_H0=False"},
+          {Arg::tensor(ws.segmentStates),
+           Arg::tensor(useH0 ? initialState : standIn(dims.numSeqs)),
+           Arg::tensor(ws.segmentStarts),
+           Arg::tensor(storeHt ? finalState : ws.scratchFinal),
+           Arg::tensor(plan.sequenceSegments)});
+      !s.ok())
+    return s;
+  return launchChunk(true, false, /*statePass=*/false, ws.segmentStarts,
+                     standIn(walks));
 }
 
 rt::Expected<ForwardResult> tlc::ops::forward(
@@ -287,8 +383,18 @@ rt::Expected<ForwardResult> tlc::ops::forward(
   else
     for (int64_t b = 0; b <= dims.batch; ++b)
       offsets.push_back(int32_t(b * dims.tokens));
-  ChunkPlan plan = planChunks(offsets, kChunk);
+  SplitOptions split;
+  split.heads = dims.hv;
+  split.headK = dims.headK;
+  split.multiprocessors = backend.multiprocessors();
+  split.blocksPerMultiprocessor = dims.dtype == DType::F32 ? 1 : 2;
+  split.segmentChunks = options.segmentChunks;
+  ChunkPlan plan =
+      planChunks(offsets, kChunk, chooseSegmentChunks(offsets, kChunk, split));
   dims.numChunks = plan.numChunks;
+  dims.numSegments =
+      plan.segmentOffsets.empty() ? 0 : int64_t(plan.segmentOffsets.size()) - 1;
+  const int64_t walks = dims.numSegments ? dims.numSegments : dims.numSeqs;
   const float scale =
       options.scale ? *options.scale : 1.f / std::sqrt(float(dims.headK));
 
@@ -314,8 +420,13 @@ rt::Expected<ForwardResult> tlc::ops::forward(
       make(DType::I32, {std::max<int64_t>(plan.numChunks, 1), 2});
   rt::Expected<rt::TensorRef> workspace =
       make(DType::I8, {int64_t(Workspace::bytes(dims))});
-  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {dims.numSeqs});
-  for (auto *t : {&cu, &indices, &chunkOffsets, &workspace})
+  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {walks});
+  rt::Expected<rt::TensorRef> segmentOffsets =
+      make(DType::I32, {dims.numSegments + 1});
+  rt::Expected<rt::TensorRef> sequenceSegments =
+      make(DType::I32, {dims.numSeqs + 1});
+  for (auto *t : {&cu, &indices, &chunkOffsets, &workspace, &segmentOffsets,
+                  &sequenceSegments})
     if (!*t)
       return t->status();
   rt::Expected<rt::TensorRef> o =
@@ -351,12 +462,21 @@ rt::Expected<ForwardResult> tlc::ops::forward(
                                 plan.chunkOffsets.size());
       !s.ok())
     return fail(s);
-  rt::TensorRef chunkList = *indices;
-  chunkList.shape[0] = std::max<int64_t>(plan.numChunks, 1);
+  PlanTensors tensors{*cu, *indices, *chunkOffsets, {}, {}};
+  tensors.chunkIndices.shape[0] = std::max<int64_t>(plan.numChunks, 1);
+  if (dims.numSegments) {
+    for (auto [dst, values] :
+         {std::pair{*segmentOffsets, &plan.segmentOffsets},
+          std::pair{*sequenceSegments, &plan.sequenceSegments}})
+      if (Status s = backend.upload(dst, values->data(), values->size());
+          !s.ok())
+        return fail(s);
+    tensors.segmentOffsets = *segmentOffsets;
+    tensors.sequenceSegments = *sequenceSegments;
+  }
   Workspace ws = Workspace::carve(dims, workspace->data);
   if (Status s = launchForward(backend, dims, q, k, v, g, beta, initialState,
-                               *cu, chunkList, *chunkOffsets, ws, scale,
-                               result.o, result.finalState);
+                               tensors, ws, scale, result.o, result.finalState);
       !s.ok())
     return fail(s);
   return result;

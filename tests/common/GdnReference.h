@@ -28,6 +28,9 @@ struct GdnCase {
   /// logsigmoid(randn) / 16 * gateScale, or about -10 when strongDecay.
   std::vector<int64_t> zeroGateHeads;
   bool strongDecay = false;
+  /// ForwardOptions::segmentChunks: > 0 forces context parallelism, < 0
+  /// forbids it, 0 lets the device decide.
+  int64_t segmentChunks = 0;
 };
 
 /// Inputs as float values (the caller rounds them to the kernel's dtype).
@@ -173,6 +176,29 @@ inline std::vector<GdnCase> gdnCases() {
   c.hv = 1;
   c.headDim = 128;
   c.normalizeQK = false;
+  cases.push_back(c);
+  // Context parallelism: sequences of 4 and 5 chunks cut into segments of
+  // 2 (the last one shorter), a sequence too short to cut, an initial
+  // state carried through the scan and a head whose gate never decays.
+  c = {};
+  c.name = "context parallel: varlen 1, 200, 300 in 2-chunk segments, h0";
+  c.tokens = 501;
+  c.cuSeqlens = {0, 1, 201, 501};
+  c.hqk = 1;
+  c.hv = 2;
+  c.headDim = 64;
+  c.zeroGateHeads = {1};
+  c.segmentChunks = 2;
+  cases.push_back(c);
+  c = {};
+  c.name = "context parallel: 1-chunk segments, unnormalised keys, K=V=128";
+  c.tokens = 200;
+  c.hqk = 1;
+  c.hv = 1;
+  c.headDim = 128;
+  c.initialState = false;
+  c.normalizeQK = false;
+  c.segmentChunks = 1;
   cases.push_back(c);
   return cases;
 }

@@ -71,6 +71,7 @@ Result runCase(const test::GdnCase &c, rt::DType dtype, uint64_t seed) {
     h0 = hostTensor(backend, rt::DType::F32, {numSeqs, c.hv, d, d}, in.h0);
   ops::ForwardOptions options;
   options.outputFinalState = true;
+  options.segmentChunks = c.segmentChunks;
   rt::Expected<ops::ForwardResult> out =
       ops::forward(backend, q, k, v, g, beta, h0,
                    c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens, options);
@@ -138,6 +139,38 @@ TEST_CASE("chunk plans for packed sequences", "[gdn]") {
   CHECK(plan.numChunks == 4);
   CHECK(plan.chunkIndices == std::vector<int32_t>{0, 0, 2, 0, 3, 0, 3, 1});
   CHECK(plan.chunkOffsets == std::vector<int32_t>{0, 1, 1, 2});
+  CHECK(plan.segmentOffsets.empty());
+}
+
+TEST_CASE("context-parallel plans cut sequences into chunk-aligned segments",
+          "[gdn]") {
+  // 2-chunk segments: 1 token stays whole, an empty sequence keeps one
+  // empty segment, 300 tokens (5 chunks) become 128 + 128 + 44.
+  ops::ChunkPlan plan = ops::planChunks({0, 1, 1, 301}, 64, 2);
+  CHECK(plan.segmentOffsets == std::vector<int32_t>{0, 1, 1, 129, 257, 301});
+  CHECK(plan.sequenceSegments == std::vector<int32_t>{0, 1, 2, 5});
+  CHECK(plan.numChunks == 6);
+  CHECK(plan.chunkIndices ==
+        std::vector<int32_t>{0, 0, 2, 0, 2, 1, 3, 0, 3, 1, 4, 0});
+  CHECK(plan.chunkOffsets == std::vector<int32_t>{0, 1, 1, 3, 5});
+
+  // The cost model: one 32k-token sequence of 8 heads leaves most of 132
+  // multiprocessors idle and is split; 8 sequences of 4k tokens of 64
+  // heads fill them and are not; nor is anything without a device.
+  ops::SplitOptions split;
+  split.heads = 8;
+  split.multiprocessors = 132;
+  CHECK(ops::chooseSegmentChunks({0, 32768}, 64, split) > 0);
+  split.heads = 64;
+  std::vector<int32_t> eight;
+  for (int n = 0; n <= 8; ++n)
+    eight.push_back(n * 4096);
+  CHECK(ops::chooseSegmentChunks(eight, 64, split) == 0);
+  split.multiprocessors = 0;
+  split.heads = 8;
+  CHECK(ops::chooseSegmentChunks({0, 32768}, 64, split) == 0);
+  split.segmentChunks = 3;
+  CHECK(ops::chooseSegmentChunks({0, 32768}, 64, split) == 3);
 }
 
 TEST_CASE("GDN forward at T=512, 4 heads, K=V=128 runs in seconds",

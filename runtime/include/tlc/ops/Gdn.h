@@ -36,12 +36,18 @@ public:
   virtual rt::Status launch(std::string_view kernel,
                             const std::vector<std::string> &constants,
                             std::vector<rt::Arg> args) = 0;
+  /// Multiprocessors of the device, for the context-parallel split; 0 when
+  /// unknown (then sequences are split only when asked).
+  virtual int multiprocessors() { return 0; }
 };
 
 struct ForwardOptions {
   /// Defaults to K^-1/2 when not set.
   std::optional<float> scale;
   bool outputFinalState = false;
+  /// Context parallelism: 0 lets splitSequences decide, < 0 never splits,
+  /// > 0 cuts every longer sequence into segments of this many chunks.
+  int64_t segmentChunks = 0;
 };
 
 struct ForwardResult {
@@ -64,6 +70,8 @@ forward(Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
 struct Dims {
   int64_t batch = 0, tokens = 0, hqk = 0, hv = 0, headK = 0, headV = 0;
   int64_t numSeqs = 0, numChunks = 0;
+  /// Segments of context parallelism; 0: sequences are not split.
+  int64_t numSegments = 0;
   rt::DType dtype = rt::DType::BF16;
 };
 
@@ -71,9 +79,14 @@ struct Dims {
 /// the chunk-local cumsum of g, chunk-major [H_v, NT, 64] f32 (a sequence's
 /// padded rows hold its last row's value), and
 /// Ab = (I + StrictLower(diag(beta) K K^T))^-1 diag(beta) per chunk,
-/// [1, T, H_v, 64] in the dtype of q.
+/// [1, T, H_v, 64] in the dtype of q. With S segments (context
+/// parallelism), also each segment's zero-start end state beside its
+/// transition, [S, H_v, K, V + K] f32, each segment's start state
+/// [S, H_v, K, V] f32, and a final state the caller did not ask for
+/// [N, H_v, K, V] f32 (the scan writes one anyway).
 struct Workspace {
   rt::TensorRef gcum, ab;
+  rt::TensorRef segmentStates, segmentStarts, scratchFinal;
   /// Bytes of workspace for `dims` (256-byte aligned pieces).
   static size_t bytes(const Dims &dims);
   static Workspace carve(const Dims &dims, void *base);
@@ -89,28 +102,65 @@ rt::Expected<Dims> checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
                                const rt::TensorRef &initialState,
                                int64_t numSeqs, const int32_t *cuSeqlens);
 
-/// Launches the two kernels on memory the caller provides: no allocation
-/// and no host copy, so a CUDA backend call can be captured in a graph.
-/// `cuSeqlens` [N+1], `chunkIndices` [NT, 2] and `chunkOffsets` [N] are
-/// int32 device tensors; `finalState.data == nullptr` skips the final
-/// state.
-rt::Status launchForward(
-    Backend &backend, const Dims &dims, const rt::TensorRef &q,
-    const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
-    const rt::TensorRef &beta, const rt::TensorRef &initialState,
-    const rt::TensorRef &cuSeqlens, const rt::TensorRef &chunkIndices,
-    const rt::TensorRef &chunkOffsets, const Workspace &workspace, float scale,
-    const rt::TensorRef &o, const rt::TensorRef &finalState);
-
-/// For packed sequences: (sequence, chunk in sequence) for every chunk of
-/// `chunk` tokens, and the index of each sequence's first chunk.
-struct ChunkPlan {
-  std::vector<int32_t> chunkIndices; // 2 per chunk
-  std::vector<int32_t> chunkOffsets; // 1 per sequence
-  int64_t numChunks = 0;
+/// The int32 device tensors that say how the kernels walk the tokens:
+/// cuSeqlens [N+1]; chunkIndices [NT, 2] and chunkOffsets [N or S] of the
+/// sequences, or of the segments when there are any; segmentOffsets [S+1]
+/// (token offsets of the segments) and sequenceSegments [N+1] (sequence n
+/// owns segments sequenceSegments[n] .. [n+1]-1), data null without
+/// context parallelism.
+struct PlanTensors {
+  rt::TensorRef cuSeqlens, chunkIndices, chunkOffsets;
+  rt::TensorRef segmentOffsets, sequenceSegments;
 };
 
-ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk);
+/// Launches the kernels on memory the caller provides: no allocation and no
+/// host copy, so a CUDA backend call can be captured in a graph.
+/// `finalState.data == nullptr` skips the final state.
+rt::Status launchForward(Backend &backend, const Dims &dims,
+                         const rt::TensorRef &q, const rt::TensorRef &k,
+                         const rt::TensorRef &v, const rt::TensorRef &g,
+                         const rt::TensorRef &beta,
+                         const rt::TensorRef &initialState,
+                         const PlanTensors &plan, const Workspace &workspace,
+                         float scale, const rt::TensorRef &o,
+                         const rt::TensorRef &finalState);
+
+/// Context parallelism (docs/kernels/gdn.md): when few (sequence, head)
+/// chains would leave multiprocessors idle, sequences are cut into
+/// chunk-aligned segments that run in parallel.
+struct SplitOptions {
+  int64_t heads = 1;               // value heads
+  int64_t headK = 128;             // K = V: gdn_chunk's blocks per head
+  int multiprocessors = 0;         // 0: unknown, never split unless forced
+  int blocksPerMultiprocessor = 2; // gdn_chunk's (1 for f32)
+  /// 0: choose by the cost model below; < 0: never; > 0: this many chunks.
+  int64_t segmentChunks = 0;
+};
+
+/// The segment length in chunks for sequences of `cuSeqlens`, or 0 for no
+/// split. The model counts waves of gdn_chunk's blocks (two a
+/// multiprocessor) times serial chunk steps: unsplit, max chunks per
+/// sequence; split into L-chunk segments, the state pass (V + K columns, a
+/// step ~0.6 of an output step) plus the output pass over L. It splits when
+/// that saves a fifth or more.
+int64_t chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
+                            int64_t chunk, const SplitOptions &split);
+
+/// For packed sequences: (sequence, chunk in sequence) for every chunk of
+/// `chunk` tokens, and the index of each sequence's first chunk. With
+/// `segmentChunks` > 0, sequences longer than that are cut into segments of
+/// that many chunks (the rest last) and the chunk lists index segments.
+struct ChunkPlan {
+  std::vector<int32_t> chunkIndices; // 2 per chunk
+  std::vector<int32_t> chunkOffsets; // 1 per sequence or segment
+  int64_t numChunks = 0;
+  /// Empty without a split.
+  std::vector<int32_t> segmentOffsets;   // S + 1 token offsets
+  std::vector<int32_t> sequenceSegments; // N + 1
+};
+
+ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk,
+                     int64_t segmentChunks = 0);
 
 /// The CUDA backend: kernels compiled ahead of time by tlc into
 /// `kernelDir/<variant>/<kernel>.ptx` (see gdnVariantName), device memory
@@ -128,6 +178,7 @@ public:
   rt::Status launch(std::string_view kernel,
                     const std::vector<std::string> &constants,
                     std::vector<rt::Arg> args) override;
+  int multiprocessors() override;
 
 private:
   std::string kernelDir;

@@ -103,7 +103,11 @@ TLC_API void tlc_kernel_info_free(tlc_kernel_info *info); /* NULL is fine */
  * in a CUDA graph. Tensors use FLA's conventions; index tensors are int32 on
  * the device: cu_seqlens [N+1] (a dense batch passes [0, T, 2T, ...] with q
  * etc. of batch B: the kernels view them as packed), chunk_indices [NT, 2]
- * and chunk_offsets [N] as tlc::ops::planChunks makes them. */
+ * and chunk_offsets [N] as tlc::ops::planChunks makes them. Context
+ * parallelism (optional): segment_offsets [S+1], the token offsets of
+ * chunk-aligned segments, and sequence_segments [N+1] (sequence n owns
+ * segments sequence_segments[n] .. [n+1]-1); then chunk_indices and
+ * chunk_offsets [S] index segments. data NULL: sequences are not split. */
 typedef struct tlc_gdn_forward_args {
   tlc_arg q, k, v, g, beta;
   tlc_arg initial_state; /* [N, H_v, K, V] f32; data NULL: none */
@@ -113,15 +117,32 @@ typedef struct tlc_gdn_forward_args {
   void *workspace;     /* device memory of tlc_gdn_workspace_bytes() */
   size_t workspace_bytes;
   float scale;
+  tlc_arg segment_offsets, sequence_segments; /* data NULL: no split */
 } tlc_gdn_forward_args;
 
-/* Workspace the call needs (from the shapes of q, v and chunk_indices). */
+/* Workspace the call needs (from the shapes of q, v, chunk_indices and
+ * segment_offsets). */
 TLC_API tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
                                            size_t *bytes);
 /* Launches the GDN kernels compiled into `kernel_dir` (one folder per
  * instantiation) on `stream` (a CUstream). */
 TLC_API tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                                    const tlc_gdn_forward_args *args);
+
+/* Context parallelism's split for packed sequences with offsets
+ * cu_seqlens[0..num_seqs] (host memory), as tlc::ops::chooseSegmentChunks
+ * and planChunks make it: segment_chunks 0 decides from the cost model
+ * (heads value heads of head dimension head_k, multiprocessors and
+ * blocks_per_multiprocessor of gdn_chunk), < 0 never splits, > 0 cuts into
+ * segments of that many chunks. On a split, segment_offsets receives the
+ * S+1 token offsets (capacity >= num_seqs + tokens/64 + 2 always
+ * suffices), sequence_segments the num_seqs+1 first segments, and *count
+ * is S+1; without one, *count is 0. */
+TLC_API tlc_status tlc_gdn_plan_segments(
+    const int32_t *cu_seqlens, int64_t num_seqs, int64_t heads, int64_t head_k,
+    int multiprocessors, int blocks_per_multiprocessor, int64_t segment_chunks,
+    int32_t *segment_offsets, int64_t capacity, int32_t *sequence_segments,
+    int64_t *count);
 
 /* The message of the last failed call on this thread ("" if none). */
 TLC_API const char *tlc_last_error(void);
