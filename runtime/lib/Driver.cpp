@@ -40,6 +40,10 @@ static Expected<const Driver *> loadDriver() {
 #undef TLC_RESOLVE
   resolve("cuFuncGetParamInfo",
           reinterpret_cast<void **>(&d.cuFuncGetParamInfo));
+  static_assert(CUDA_VERSION >= 13000, "cuCtxGetDevice's type is CUDA 13's");
+  if (!resolve("cuCtxGetDevice", reinterpret_cast<void **>(&d.cuCtxGetDevice)))
+    return Status::error(ErrorCode::Driver, "tlc: the CUDA driver is too old "
+                                            "(it has no cuCtxGetDevice)");
   return &d;
 }
 

@@ -22,7 +22,6 @@ namespace tlc::rt::detail {
   X(cuDevicePrimaryCtxRetain)                                                  \
   X(cuCtxGetCurrent)                                                           \
   X(cuCtxSetCurrent)                                                           \
-  X(cuCtxGetDevice)                                                            \
   X(cuDeviceGetAttribute)                                                      \
   X(cuGetErrorName)                                                            \
   X(cuGetErrorString)                                                          \
@@ -40,6 +39,9 @@ struct Driver {
 #define TLC_DECLARE(name) decltype(&::name) name = nullptr;
   TLC_DRIVER_FUNCTIONS(TLC_DECLARE)
   TLC_DECLARE(cuFuncGetParamInfo) // optional: CUDA 12.4+
+  // Resolved for CUDA 13, "cuCtxGetDevice" is the form that also takes the
+  // context (NULL: the current one); the one-argument type would be wrong.
+  decltype(&::cuCtxGetDevice_v2) cuCtxGetDevice = nullptr;
 #undef TLC_DECLARE
 };
 

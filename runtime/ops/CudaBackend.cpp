@@ -64,7 +64,7 @@ int CudaBackend::multiprocessors() {
     return 0;
   CUdevice device;
   int count = 0;
-  if ((*driver)->cuCtxGetDevice(&device) != CUDA_SUCCESS ||
+  if ((*driver)->cuCtxGetDevice(&device, nullptr) != CUDA_SUCCESS ||
       (*driver)->cuDeviceGetAttribute(&count,
                                       CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                                       device) != CUDA_SUCCESS)

@@ -93,19 +93,28 @@ int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
   const int64_t slots = int64_t(split.multiprocessors) *
                         std::max(split.blocksPerMultiprocessor, 1);
   auto waves = [&](int64_t blocks) { return (blocks + slots - 1) / slots; };
-  // A state-pass step (three gemms, no o) against an output step (five).
-  constexpr double kStateStep = 0.6;
+  // A state-pass step (three gemms, no o) and a scan step (one 128 x 128 x
+  // 32 f32 product a block, with M's 64 KB load) against an output step
+  // (five gemms): measured on the H200, 2026-12-03 (docs/performance.md).
+  constexpr double kStateStep = 0.6, kScanStep = 2.0;
   const double unsplit = double(
       waves(int64_t(chunks.size()) * split.heads * blocksPerHead) * maxChunks);
   int64_t best = 0;
   double bestCost = 0.8 * unsplit;
+  // The scan runs V / 32 blocks a (sequence, head), one a multiprocessor.
+  const int64_t scanBlocks = int64_t(chunks.size()) * split.heads *
+                             std::max<int64_t>(split.headK / 32, 1);
+  const int64_t scanWaves =
+      (scanBlocks + split.multiprocessors - 1) / split.multiprocessors;
   for (int64_t length = 4; length < maxChunks; length *= 2) {
     int64_t segments = 0;
     for (int64_t c : chunks)
       segments += std::max<int64_t>((c + length - 1) / length, 1);
     const int64_t chains = segments * split.heads * blocksPerHead;
+    const int64_t longest = (maxChunks + length - 1) / length;
     const double cost = double(waves(2 * chains) * length) * kStateStep +
-                        double(waves(chains) * length);
+                        double(waves(chains) * length) +
+                        double(scanWaves * longest) * kScanStep;
     if (cost < bestCost) {
       best = length;
       bestCost = cost;

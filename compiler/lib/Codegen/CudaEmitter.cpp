@@ -119,6 +119,7 @@ std::string shapeType(ArrayRef<int64_t> shape) {
 
 struct Buffer;
 static std::string accessorFor(const Buffer &b, int64_t rank);
+static std::string elementAccessor(const Buffer &b, int64_t rank);
 
 /// How a buffer value is represented in the generated code.
 struct Buffer {
@@ -126,7 +127,7 @@ struct Buffer {
   Kind kind;
   std::string name;
   std::string elem;               // C element type
-  SmallVector<int64_t> shape;     // static shape (global args: unused)
+  SmallVector<int64_t> shape;     // static shape (global args: dynamic < 0)
   std::string layout;             // fragments: layout type
   SmallVector<int64_t> strides;   // shared, shared views, locals
   int64_t warpsM = 0, warpsN = 0; // fragments in the mma layout
@@ -459,7 +460,10 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
         return emitError(arg.getLoc(), "code generation: unsupported dtype ")
                << type.getElementType();
       os << "tlc::TensorArg<" << type.getRank() << "> " << identifier;
-      buffers[arg] = Buffer{Buffer::GlobalArg, identifier, elem, {}, "", {}};
+      SmallVector<int64_t> shape;
+      for (int64_t e : type.getShape())
+        shape.push_back(ShapedType::isDynamic(e) ? -1 : e);
+      buffers[arg] = Buffer{Buffer::GlobalArg, identifier, elem, shape, "", {}};
       auto dims =
           func.getArgAttrOfType<ArrayAttr>(i, TileDialect::getDimsAttrName());
       llvm::json::Array dimNames;
@@ -1064,7 +1068,7 @@ LogicalResult KernelEmitter::emitScalarLoad(LoadOp op) {
     std::string idx;
     for (auto [i, v] : llvm::enumerate(op.getIndices()))
       idx += (i ? ", " : "") + name(v);
-    std::string view = accessorFor(*b, op.getIndices().size());
+    std::string view = elementAccessor(*b, op.getIndices().size());
     line() << "const " << t << " " << n << " = " << view << ".load({" << idx
            << "});\n";
     return success();
@@ -1108,12 +1112,27 @@ LogicalResult KernelEmitter::emitScalarStore(StoreOp op) {
     std::string idx;
     for (auto [i, v] : llvm::enumerate(op.getIndices()))
       idx += (i ? ", " : "") + name(v);
-    line() << accessorFor(*b, op.getIndices().size()) << ".store({" << idx
+    line() << elementAccessor(*b, op.getIndices().size()) << ".store({" << idx
            << "}, " << value << ");\n";
     return success();
   }
   }
   return failure();
+}
+
+/// The accessor of single elements of a global buffer: a whole tensor's
+/// elements go through tlc::Elements, whose bounds checks use the static
+/// extents of the parameter's type (a view from the origin would check
+/// offsets and recompute its extents at every element).
+static std::string elementAccessor(const Buffer &b, int64_t rank) {
+  if (b.kind != Buffer::GlobalArg || int64_t(b.shape.size()) != rank)
+    return accessorFor(b, rank);
+  std::string extents;
+  for (int64_t e : b.shape)
+    extents += ", " + std::to_string(e);
+  return llvm::formatv("tlc::Elements<{0}, {1}{2}>{{{3}}", b.elem, rank,
+                       extents, b.name)
+      .str();
 }
 
 /// An accessor expression for a non-fragment buffer (whole global tensors
@@ -1562,14 +1581,33 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     line() << "#pragma unroll\n";
     line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
     ++indent;
-    line() << "const tlc::i64 e = " << scope.layout << "::element(r, " << tid
-           << ");\n";
-    line() << "if (e < 0) continue;\n";
-    line() << "tlc::i64 idx[" << extents.size() << "];\n";
-    line() << shapeType(extents) << "::unravel(e, idx);\n";
+    // Element indices are 32-bit: tiles are far smaller than 2^31
+    // elements, and 64-bit index arithmetic costs every element of the
+    // unrolled loop extra conversions and wide adds for its shared-memory
+    // addresses. They widen where they meet 64-bit values.
+    line() << "int idx[" << extents.size() << "];\n";
+    if (anchor) {
+      line() << "const int e = int(" << scope.layout << "::element(r, " << tid
+             << "));\n";
+      line() << "if (e < 0) continue;\n";
+      line() << shapeType(extents) << "::unravel(e, idx);\n";
+    } else {
+      std::string dims;
+      for (int64_t e : extents)
+        dims += ", " + std::to_string(e);
+      std::string index = llvm::formatv("tlc::StridedIndex<{0}{1}>::index(r, "
+                                        "{2}, idx)",
+                                        teamThreads, dims, tid)
+                              .str();
+      // A walk whose extent the team divides has no idle slots.
+      if (numElements(extents) % teamThreads)
+        line() << "if (!" << index << ") continue;\n";
+      else
+        line() << index << ";\n";
+    }
     for (auto [d, iv] : llvm::enumerate(ivs)) {
       std::string n = bind(iv, "i");
-      line() << "const tlc::i64 " << n << " = idx[" << d << "];\n";
+      line() << "const int " << n << " = idx[" << d << "];\n";
     }
     result = emitBlock(body);
     --indent;
@@ -1641,16 +1679,16 @@ LogicalResult KernelEmitter::emitRowFactoredBody(ParallelOp op, StringRef tid) {
   line() << "#pragma unroll\n";
   line() << "for (int rs = 0; rs < " << layout << "::kRowSlots; ++rs) {\n";
   ++indent;
-  line() << "const tlc::i64 " << bind(rowIv, "i") << " = " << layout
-         << "::row(rs, " << tid << ");\n";
+  line() << "const int " << bind(rowIv, "i") << " = " << layout << "::row(rs, "
+         << tid << ");\n";
   if (failed(emitLevel(Row)))
     return failure();
   line() << "#pragma unroll\n";
   line() << "for (int cs = 0; cs < " << layout << "::kColSlots; ++cs) {\n";
   ++indent;
   line() << "const int r = " << layout << "::reg(rs, cs);\n";
-  line() << "const tlc::i64 " << bind(colIv, "i") << " = " << layout
-         << "::col(cs, " << tid << ");\n";
+  line() << "const int " << bind(colIv, "i") << " = " << layout << "::col(cs, "
+         << tid << ");\n";
   if (failed(emitLevel(Element)))
     return failure();
   --indent;

@@ -141,8 +141,9 @@ struct SplitOptions {
 /// split. The model counts waves of gdn_chunk's blocks (two a
 /// multiprocessor) times serial chunk steps: unsplit, max chunks per
 /// sequence; split into L-chunk segments, the state pass (V + K columns, a
-/// step ~0.6 of an output step) plus the output pass over L. It splits when
-/// that saves a fifth or more.
+/// step ~0.6 of an output step), the output pass over L, and the scan over
+/// the longest sequence's segments (a step ~2). It splits when that saves
+/// a fifth or more.
 int64_t chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
                             int64_t chunk, const SplitOptions &split);
 

@@ -130,14 +130,15 @@ template <i64... Dims> struct Shape {
   /// elements, so this is unsigned 32-bit arithmetic: shifts and masks for
   /// power-of-two extents, where signed 64-bit division by a constant costs
   /// a dozen instructions an element in the unrolled element loops.
+  template <class Index>
   static __device__ __forceinline__ void
-  unravel(i64 lin, i64 (&idx)[kRank > 0 ? kRank : 1]) {
-    static_assert(kNumel < (i64(1) << 32), "tile too large");
+  unravel(i64 lin, Index (&idx)[kRank > 0 ? kRank : 1]) {
+    static_assert(kNumel < (i64(1) << 31), "tile too large");
     constexpr unsigned dims[] = {unsigned(Dims)..., 1u};
     unsigned u = unsigned(lin);
 #pragma unroll
     for (int d = kRank - 1; d >= 0; --d) {
-      idx[d] = i64(u % dims[d]);
+      idx[d] = Index(u % dims[d]);
       u /= dims[d];
     }
   }
@@ -180,6 +181,37 @@ template <class T, int R> struct GView {
   }
   __device__ __forceinline__ T *address(const i64 (&idx)[R > 0 ? R : 1]) const {
     return inBounds(idx) ? ptr + offset(idx) : nullptr;
+  }
+};
+
+/// Single elements of a whole tensor parameter, masked like a view (reads
+/// past the shape return zero, writes are dropped). Extents known at
+/// compile time (>= 0; -1: the shape's) make their checks constants.
+template <class T, int R, i64... Static> struct Elements {
+  static_assert(sizeof...(Static) == R, "one extent a dimension");
+  const TensorArg<R> &arg;
+  __device__ __forceinline__ bool inBounds(const i64 (&idx)[R]) const {
+    constexpr i64 fixed[R] = {Static...};
+    bool in = true;
+#pragma unroll
+    for (int d = 0; d < R; ++d)
+      in &= (unsigned long long)idx[d] <
+            (unsigned long long)(fixed[d] >= 0 ? fixed[d] : arg.shape[d]);
+    return in;
+  }
+  __device__ __forceinline__ T *address(const i64 (&idx)[R]) const {
+    i64 off = 0;
+#pragma unroll
+    for (int d = 0; d < R; ++d)
+      off += idx[d] * arg.stride[d];
+    return static_cast<T *>(arg.data) + off;
+  }
+  __device__ __forceinline__ T load(const i64 (&idx)[R]) const {
+    return inBounds(idx) ? *address(idx) : Zero<T>::get();
+  }
+  __device__ __forceinline__ void store(const i64 (&idx)[R], T v) const {
+    if (inBounds(idx))
+      *address(idx) = v;
   }
 };
 
@@ -257,6 +289,48 @@ template <class T, int Rows, int Sw> struct SwzView {
 
 /// Element e lives in thread e % Threads, register e / Threads: consecutive
 /// threads hold consecutive elements, so global copies coalesce.
+/// Element `r` of thread `tid` in a walk of a Dims... tile by Threads
+/// threads (element r * Threads + tid), as indices; false past the tile's
+/// end. When the team covers whole rows (Threads a multiple of the
+/// innermost extent), the column is tid's alone and the row a constant plus
+/// tid's: after unrolling, every shared-memory address of the loop is one
+/// base plus constant offsets, which the generic unravel of
+/// r * Threads + tid hides from the compiler.
+template <int Threads, i64... Dims> struct StridedIndex {
+  static constexpr int kRank = sizeof...(Dims);
+  static constexpr i64 kDims[kRank] = {Dims...};
+  static constexpr i64 kNumel = (Dims * ...);
+  static constexpr i64 kLast = kDims[kRank - 1];
+  static_assert(kNumel < (i64(1) << 31), "tile too large");
+  /// `rest` as indices of the dimensions before `last` (the outermost takes
+  /// the quotient as is: it is in range whenever the element is).
+  static __device__ __forceinline__ void outer(unsigned rest, int last,
+                                               int (&idx)[kRank]) {
+#pragma unroll
+    for (int d = last - 1; d > 0; --d) {
+      idx[d] = int(rest % unsigned(kDims[d]));
+      rest /= unsigned(kDims[d]);
+    }
+    if (last > 0)
+      idx[0] = int(rest);
+  }
+  static __device__ __forceinline__ bool index(int r, int tid,
+                                               int (&idx)[kRank]) {
+    const unsigned t = unsigned(tid);
+    if constexpr (kRank > 1 && Threads % kLast == 0) {
+      idx[kRank - 1] = int(t % unsigned(kLast));
+      const unsigned rest = unsigned(r) * unsigned(Threads / kLast) +
+                            t / unsigned(kLast);
+      outer(rest, kRank - 1, idx);
+      return kNumel % Threads == 0 || rest < unsigned(kNumel / kLast);
+    } else {
+      const unsigned e = unsigned(r) * unsigned(Threads) + t;
+      outer(e, kRank, idx);
+      return kNumel % Threads == 0 || e < unsigned(kNumel);
+    }
+  }
+};
+
 template <i64 Numel, int Threads> struct StridedLayout {
   static constexpr int kRegs = int((Numel + Threads - 1) / Threads);
   static __device__ __forceinline__ i64 element(int r, int tid) {
@@ -696,22 +770,58 @@ gemmShared(const T *A, const T *B, float (&acc)[MmaLayout<M, N, WM, WN>::kRegs],
   }
 }
 
+/// Whether a fragment layout is rows x columns of slots (MmaLayout).
+template <class L> struct HasSlots {
+  template <class U> static char test(decltype(U::kRowSlots) *);
+  template <class U> static long test(...);
+  static constexpr bool value = sizeof(test<L>(nullptr)) == 1;
+};
+
 /// acc (any layout L) += op(A) * op(B) with plain FMAs, for element types
-/// mma.sync does not take (f32): each thread computes its own elements.
+/// mma.sync does not take (f32). A thread of a rows x columns layout loads
+/// its rows' A values and its columns' B values once per k and updates all
+/// its elements from them (one shared load per 2.7 FMAs for a 4 x 8 block,
+/// not two per FMA); other layouts compute element by element.
 template <int M, int N, int K, class L, bool TransA, bool TransB, class T>
 __device__ __forceinline__ void
 gemmSimt(const T *A, const T *B, float (&acc)[L::kRegs], const Team &team) {
+  if constexpr (HasSlots<L>::value) {
+    constexpr int RS = L::kRowSlots, CS = L::kColSlots;
+    int rows[RS], cols[CS];
 #pragma unroll
-  for (int r = 0; r < L::kRegs; ++r) {
-    i64 e = L::element(r, team.tid);
-    if (e < 0)
-      continue;
-    int m = int(e / N), n = int(e % N);
-    float sum = 0.f;
-    for (int k = 0; k < K; ++k)
-      sum += cvt<float>(TransA ? A[k * M + m] : A[m * K + k]) *
-             cvt<float>(TransB ? B[n * K + k] : B[k * N + n]);
-    acc[r] += sum;
+    for (int rs = 0; rs < RS; ++rs)
+      rows[rs] = int(L::row(rs, team.tid));
+#pragma unroll
+    for (int cs = 0; cs < CS; ++cs)
+      cols[cs] = int(L::col(cs, team.tid));
+#pragma unroll 4
+    for (int k = 0; k < K; ++k) {
+      float a[RS], b[CS];
+#pragma unroll
+      for (int rs = 0; rs < RS; ++rs)
+        a[rs] = cvt<float>(TransA ? A[k * M + rows[rs]] : A[rows[rs] * K + k]);
+#pragma unroll
+      for (int cs = 0; cs < CS; ++cs)
+        b[cs] = cvt<float>(TransB ? B[cols[cs] * K + k] : B[k * N + cols[cs]]);
+#pragma unroll
+      for (int rs = 0; rs < RS; ++rs)
+#pragma unroll
+        for (int cs = 0; cs < CS; ++cs)
+          acc[L::reg(rs, cs)] += a[rs] * b[cs];
+    }
+  } else {
+#pragma unroll
+    for (int r = 0; r < L::kRegs; ++r) {
+      i64 e = L::element(r, team.tid);
+      if (e < 0)
+        continue;
+      int m = int(e / N), n = int(e % N);
+      float sum = 0.f;
+      for (int k = 0; k < K; ++k)
+        sum += cvt<float>(TransA ? A[k * M + m] : A[m * K + k]) *
+               cvt<float>(TransB ? B[n * K + k] : B[k * N + n]);
+      acc[r] += sum;
+    }
   }
 }
 
