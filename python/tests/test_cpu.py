@@ -719,6 +719,12 @@ def test_gdn_validation_in_the_runtime(fake_torch, monkeypatch, tmp_path):
                        match=r"no compiled kernels for K = 128, V = 128, "
                              r"dtype f32"):
         tlc.ops.chunk_gated_delta_rule(**inputs)
+    # The split needs the state pass and the scan too.
+    with pytest.raises(tlc.ArgumentError,
+                       match=r"context-parallel kernels are missing .*"
+                             r"gdn_chunk TRANSITION=128 for bf16"):
+        tlc.ops.chunk_gated_delta_rule(**varlen_inputs([10, 70]),
+                                       segment_chunks=1)
 
 
 def test_gdn_plan_is_cached_by_tensor_and_content(fake_torch):

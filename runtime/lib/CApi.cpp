@@ -376,7 +376,19 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
                            fmt::format("tlc: GDN plan: num_seqs must be >= "
                                        "1, got {}",
                                        num_seqs));
+    if (heads < 1 || head_k < 1)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN plan: heads and head_k must "
+                                       "be >= 1, got {} and {}",
+                                       heads, head_k));
     std::vector<int32_t> cu(cu_seqlens, cu_seqlens + num_seqs + 1);
+    for (int64_t i = 0; i <= num_seqs; ++i)
+      if (cu[i] < (i ? cu[i - 1] : 0))
+        return Status::error(
+            ErrorCode::InvalidArgument,
+            fmt::format("tlc: GDN plan: cu_seqlens must be non-negative and "
+                        "non-decreasing, but cu_seqlens[{}] = {}",
+                        i, cu[i]));
     tlc::ops::SplitOptions split;
     split.heads = heads;
     split.headK = head_k;
