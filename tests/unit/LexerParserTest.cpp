@@ -129,6 +129,20 @@ TEST_CASE("deep nesting is an error, not a stack overflow", "[parser]") {
   CHECK_THAT(printExpr(deep + "1"), Catch::Contains("nested too deeply"));
   std::string negations(100000, '-');
   CHECK_THAT(printExpr(negations + "1"), Catch::Contains("nested too deeply"));
+  // Chains are parsed by loops, but each operator is a level of the tree
+  // that later stages walk recursively: bounded too, with its own message.
+  std::string chain = "1";
+  for (int i = 0; i < 1500; ++i)
+    chain += " + 1";
+  CHECK_THAT(printExpr(chain), Catch::Contains("expression is too long"));
+  std::string subscripts = "x";
+  for (int i = 0; i < 1500; ++i)
+    subscripts += "[0]";
+  CHECK_THAT(printExpr(subscripts), Catch::Contains("expression is too long"));
+  std::string fine = "1";
+  for (int i = 0; i < 900; ++i)
+    fine += " * 1";
+  CHECK_THAT(printExpr(fine), !Catch::Contains("error"));
 }
 
 TEST_CASE("a kernel parses into the AST", "[parser]") {

@@ -41,6 +41,11 @@ public:
   /// Expressions may nest this deep; beyond, the parser reports an error
   /// instead of exhausting its stack.
   static constexpr unsigned kMaxExprDepth = 200;
+  /// An expression tree may be this many levels high. Operators chained
+  /// without parentheses (`a + b + ...`, `x[0][0]...`) are parsed by loops,
+  /// not recursion, but each adds a level that the AST printer and MLIRGen
+  /// walk recursively.
+  static constexpr unsigned kMaxExprHeight = 1000;
 
   Parser(llvm::StringRef buffer, Diagnostics &diags)
       : lexer(buffer, diags), diags(diags) {
@@ -105,6 +110,10 @@ private:
   ExprPtr parseSubscriptIndex();
   bool parseCallArgs(CallExpr &call);
 
+  /// Sets `e`'s height from its children's; false (reported once) past
+  /// kMaxExprHeight.
+  bool measure(ast::Expr &e);
+
   struct DepthGuard {
     Parser &p;
     bool ok;
@@ -123,9 +132,52 @@ private:
   Token tok;
   unsigned depth = 0;
   bool reportedDepth = false;
+  bool reportedHeight = false;
 };
 
 } // namespace
+
+bool Parser::measure(ast::Expr &e) {
+  unsigned below = 0;
+  auto child = [&](const ExprPtr &c) {
+    if (c)
+      below = std::max(below, c->height);
+  };
+  if (auto *u = dyn_cast<UnaryExpr>(&e)) {
+    child(u->operand);
+  } else if (auto *b = dyn_cast<BinaryExpr>(&e)) {
+    child(b->lhs);
+    child(b->rhs);
+  } else if (auto *c = dyn_cast<CallExpr>(&e)) {
+    for (const ExprPtr &a : c->args)
+      child(a);
+    for (const KeywordArg &k : c->kwargs)
+      child(k.value);
+  } else if (auto *s = dyn_cast<SubscriptExpr>(&e)) {
+    child(s->base);
+    for (const ExprPtr &i : s->indices)
+      child(i);
+  } else if (auto *s = dyn_cast<SliceExpr>(&e)) {
+    child(s->start);
+    child(s->stop);
+  } else if (auto *t = dyn_cast<TupleExpr>(&e)) {
+    for (const ExprPtr &x : t->elements)
+      child(x);
+  }
+  e.height = below + 1;
+  if (e.height <= kMaxExprHeight)
+    return true;
+  if (!reportedHeight) {
+    reportedHeight = true;
+    diags.error(e.getLoc(),
+                "expression is too long: more than " +
+                    llvm::Twine(kMaxExprHeight) +
+                    " levels of operators, calls and subscripts (each "
+                    "chained operator is a level); split it with "
+                    "intermediate variables");
+  }
+  return false;
+}
 
 std::optional<Module> Parser::parseModule() {
   Module module;
@@ -447,6 +499,8 @@ ExprPtr Parser::parseOr() {
       return nullptr;
     lhs = std::make_unique<BinaryExpr>(loc, BinaryOp::Or, std::move(lhs),
                                        std::move(rhs));
+    if (!measure(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -461,6 +515,8 @@ ExprPtr Parser::parseAnd() {
       return nullptr;
     lhs = std::make_unique<BinaryExpr>(loc, BinaryOp::And, std::move(lhs),
                                        std::move(rhs));
+    if (!measure(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -476,7 +532,11 @@ ExprPtr Parser::parseNot() {
   ExprPtr operand = parseNot();
   if (!operand)
     return nullptr;
-  return std::make_unique<UnaryExpr>(loc, UnaryOp::Not, std::move(operand));
+  auto negation =
+      std::make_unique<UnaryExpr>(loc, UnaryOp::Not, std::move(operand));
+  if (!measure(*negation))
+    return nullptr;
+  return negation;
 }
 
 static std::optional<BinaryOp> comparisonOp(Token::Kind kind) {
@@ -514,7 +574,11 @@ ExprPtr Parser::parseComparison() {
     error("comparisons cannot be chained; write 'a < b and b < c'");
     return nullptr;
   }
-  return std::make_unique<BinaryExpr>(loc, *op, std::move(lhs), std::move(rhs));
+  auto comparison =
+      std::make_unique<BinaryExpr>(loc, *op, std::move(lhs), std::move(rhs));
+  if (!measure(*comparison))
+    return nullptr;
+  return comparison;
 }
 
 ExprPtr Parser::parseAdditive() {
@@ -527,6 +591,8 @@ ExprPtr Parser::parseAdditive() {
     if (!rhs)
       return nullptr;
     lhs = std::make_unique<BinaryExpr>(loc, op, std::move(lhs), std::move(rhs));
+    if (!measure(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -551,6 +617,8 @@ ExprPtr Parser::parseMultiplicative() {
     if (!rhs)
       return nullptr;
     lhs = std::make_unique<BinaryExpr>(loc, op, std::move(lhs), std::move(rhs));
+    if (!measure(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -566,7 +634,11 @@ ExprPtr Parser::parseUnary() {
     ExprPtr operand = parseUnary();
     if (!operand || !negate)
       return operand;
-    return std::make_unique<UnaryExpr>(loc, UnaryOp::Neg, std::move(operand));
+    auto negation =
+        std::make_unique<UnaryExpr>(loc, UnaryOp::Neg, std::move(operand));
+    if (!measure(*negation))
+      return nullptr;
+    return negation;
   }
   return parsePostfix();
 }
@@ -582,7 +654,7 @@ ExprPtr Parser::parsePostfix() {
       }
       auto call = std::make_unique<CallExpr>(name->getLoc(), name->name);
       consume();
-      if (!parseCallArgs(*call))
+      if (!parseCallArgs(*call) || !measure(*call))
         return nullptr;
       expr = std::move(call);
     } else if (tok.is(Token::LBracket)) {
@@ -595,7 +667,7 @@ ExprPtr Parser::parsePostfix() {
           return nullptr;
         sub->indices.push_back(std::move(index));
       } while (consumeIf(Token::Comma) && !tok.is(Token::RBracket));
-      if (!expect(Token::RBracket, "to close the subscript"))
+      if (!expect(Token::RBracket, "to close the subscript") || !measure(*sub))
         return nullptr;
       expr = std::move(sub);
     } else {
@@ -626,7 +698,11 @@ ExprPtr Parser::parseSubscriptIndex() {
     error("slice steps are not supported; slices are 'start:stop'");
     return nullptr;
   }
-  return std::make_unique<SliceExpr>(loc, std::move(start), std::move(stop));
+  auto slice =
+      std::make_unique<SliceExpr>(loc, std::move(start), std::move(stop));
+  if (!measure(*slice))
+    return nullptr;
+  return slice;
 }
 
 bool Parser::parseCallArgs(CallExpr &call) {
@@ -731,6 +807,8 @@ ExprPtr Parser::parseAtom() {
       return nullptr;
     if (tuple->elements.size() == 1 && !sawComma)
       return std::move(tuple->elements.front());
+    if (!measure(*tuple))
+      return nullptr;
     return tuple;
   }
   default:

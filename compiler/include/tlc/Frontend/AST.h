@@ -48,6 +48,10 @@ public:
   Kind getKind() const { return kind; }
   llvm::SMLoc getLoc() const { return loc; }
 
+  /// Levels from this node to its deepest leaf (a leaf is 1), set by the
+  /// parser, which bounds it: later stages walk expressions recursively.
+  unsigned height = 1;
+
 private:
   Kind kind;
   llvm::SMLoc loc;
@@ -196,6 +200,10 @@ public:
   virtual ~Stmt() = default;
   Kind getKind() const { return kind; }
   llvm::SMLoc getLoc() const { return loc; }
+
+  /// Levels from this node to its deepest leaf (a leaf is 1), set by the
+  /// parser, which bounds it: later stages walk expressions recursively.
+  unsigned height = 1;
 
 private:
   Kind kind;
