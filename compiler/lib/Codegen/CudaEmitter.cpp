@@ -1303,6 +1303,16 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !b || !c)
     return op.emitError("code generation: gemm of an unknown buffer");
   Type elem = op.getA().getType().getElementType();
+  // The language (and the interpreter) has these; the device library does
+  // not yet, and NVRTC would fail on the generated call.
+  Type accType = op.getC().getType().getElementType();
+  if (accType.isF16())
+    return op.emitError("code generation: gemm with an f16 accumulator is "
+                        "not supported on the GPU yet (the interpreter runs "
+                        "it); accumulate in f32");
+  if (elem.isSignlessInteger(8))
+    return op.emitError("code generation: gemm on i8 inputs is not "
+                        "supported on the GPU yet (the interpreter runs it)");
   // Swizzled operands (TMA ring slots, channel slots, annotated tiles) are
   // what wgmma reads. A TMA pipeline may leave the gemm in flight; the ring's
   // mbarriers order everything else.
@@ -1492,6 +1502,13 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
       (dst->kind != Buffer::GlobalView && dst->kind != Buffer::GlobalArg))
     return op.emitError("code generation: atomic_add into global memory "
                         "only, so far");
+  Type dstType = op.getDst().getType().getElementType();
+  if (dstType.isInteger(64) || dstType.isInteger(8) || dstType.isInteger(1))
+    return op.emitError()
+           << "code generation: atomic_add into "
+           << (dstType.isInteger(1) ? std::string("bool") : formatType(dstType))
+           << " is not supported on the GPU (CUDA has no such atomic; the "
+              "interpreter runs it); use i32, f32, f16, bf16 or f64";
   ArrayRef<int64_t> shape = op.getSrc().getType().getShape();
   std::string s = shapeType(shape);
   std::string source = accessorFor(*src, shape.size());
