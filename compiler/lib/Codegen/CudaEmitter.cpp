@@ -741,6 +741,24 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
           if (!layout)
             return alloc.emitError("code generation: fragment without a "
                                    "layout (run tile-infer-layouts)");
+          // A fragment is registers, a share of it in every thread of the
+          // team; past a thread's 255 it could only live in local memory
+          // (every access a spill), and its fully unrolled element loops
+          // would take NVRTC minutes.
+          int64_t perThread =
+              llvm::divideCeil(numElements(type.getShape()), teamThreads);
+          int64_t bytes = std::max<int64_t>(
+              type.getElementType().getIntOrFloatBitWidth() / 8, 1);
+          int64_t registers = llvm::divideCeil(perThread * bytes, 4);
+          if (registers > 255)
+            return alloc.emitError()
+                   << "code generation: fragment '" << n << "' ("
+                   << formatShape(type.getShape()) << " "
+                   << formatType(type.getElementType()) << ") gives each of "
+                   << teamThreads << " threads " << perThread
+                   << " elements, about " << registers
+                   << " registers, more than the 255 a thread has; use a "
+                      "smaller tile or more threads";
           std::string cname = fresh(n + "_");
           Buffer fragment{Buffer::Fragment,
                           cname,
@@ -1595,7 +1613,12 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   if (anchor && buffer(anchor)->warpsM > 0 && extents.size() == 2) {
     result = emitRowFactoredBody(op, tid);
   } else {
-    line() << "#pragma unroll\n";
+    // Fragments need the full unroll (their registers are indexed by
+    // constants); a long walk over shared or global memory does not, and
+    // unrolled it would take NVRTC minutes.
+    const bool unrollAll =
+        anchor || llvm::divideCeil(numElements(extents), teamThreads) <= 256;
+    line() << (unrollAll ? "#pragma unroll\n" : "#pragma unroll 4\n");
     line() << "for (int r = 0; r < " << scope.layout << "::kRegs; ++r) {\n";
     ++indent;
     // Element indices are 32-bit: tiles are far smaller than 2^31

@@ -656,6 +656,20 @@ LogicalResult Machine::decodeOp(Operation &op, Body &body) {
                  << " are not supported";
         if (failed(elementType(alloc.getResult(), in.ty)))
           return failure();
+        // Every element is a double and a written flag (9 bytes); a block's
+        // tile on a GPU is at most a few hundred KB, so anything near this
+        // bound is a mistake that would otherwise exhaust host memory.
+        constexpr int64_t kMaxElements = int64_t(1) << 26;
+        int64_t elements = 1;
+        for (int64_t d : type.getShape())
+          elements = d > 0 && elements > kMaxElements / d ? kMaxElements + 1
+                                                          : elements * d;
+        if (elements > kMaxElements)
+          return mlir::emitError(op.getLoc())
+                 << "interpreter: buffer '" << alloc.getName().value_or("")
+                 << "' (" << tile::formatShape(type.getShape())
+                 << ") has more than the " << kMaxElements
+                 << " elements a tile may have in the interpreter";
         in.res = id(alloc.getResult());
         in.imm = int64_t(allocs.size());
         auto storage = std::make_unique<Storage>();
