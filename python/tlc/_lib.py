@@ -123,6 +123,9 @@ def _declare(lib):
             status, [P(GdnForwardArgs), P(C.c_size_t)]),
         "tlc_gdn_forward": (
             status, [C.c_char_p, C.c_void_p, P(GdnForwardArgs)]),
+        "tlc_gdn_plan_chunks": (
+            status, [P(C.c_int32), C.c_int64, C.c_int64, P(C.c_int32),
+                     C.c_int64, P(C.c_int32), P(C.c_int64)]),
         "tlc_gdn_plan_segments": (
             status, [P(C.c_int32), C.c_int64, C.c_int64, C.c_int64, C.c_int,
                      C.c_int, C.c_int64, P(C.c_int32), C.c_int64,

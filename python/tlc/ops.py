@@ -39,17 +39,22 @@ order; ``chunk_offsets[n]`` is the index of sequence n's first chunk."""
 
 def plan_chunks(cu_seqlens, chunk=CHUNK):
     """The chunk plan of packed sequences with offsets `cu_seqlens` (a list
-    of N+1 ints), as tlc::ops::planChunks makes it: for each sequence n,
-    chunks c = 0, 1, ... while c * chunk < its length."""
-    indices, offsets = [], []
-    for n in range(len(cu_seqlens) - 1):
-        offsets.append(len(indices))
-        length = int(cu_seqlens[n + 1]) - int(cu_seqlens[n])
-        c = 0
-        while c * chunk < length:
-            indices.append((n, c))
-            c += 1
-    return ChunkPlan(indices, offsets, len(indices))
+    of N+1 ints), made by the C++ planner (tlc::ops::planChunks, through
+    tlc_gdn_plan_chunks): for each sequence n, chunks c = 0, 1, ... while
+    c * chunk < its length."""
+    values = [int(x) for x in cu_seqlens]
+    num_seqs = len(values) - 1
+    capacity = 2 * (max(values[-1], 0) // max(int(chunk), 1) + num_seqs)
+    cu = (C.c_int32 * len(values))(*values)
+    indices = (C.c_int32 * max(capacity, 1))()
+    offsets = (C.c_int32 * max(num_seqs, 1))()
+    count = C.c_int64()
+    _lib.check(_lib.lib().tlc_gdn_plan_chunks(
+        cu, num_seqs, int(chunk), indices, capacity, offsets,
+        C.byref(count)))
+    n = count.value
+    pairs = [(indices[2 * i], indices[2 * i + 1]) for i in range(n)]
+    return ChunkPlan(pairs, list(offsets[:num_seqs]), n)
 
 
 def plan_segments(cu_seqlens, heads, head_k, multiprocessors,

@@ -231,6 +231,37 @@ Status wrapModule(Expected<Module> m, tlc_module **out) {
   return {};
 }
 
+/// Copies and checks host offsets of packed sequences for the planners.
+Status planOffsets(const int32_t *cuSeqlens, int64_t numSeqs,
+                   std::vector<int32_t> &cu) {
+  if (numSeqs < 1)
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: GDN plan: num_seqs must be >= 1, "
+                                     "got {}",
+                                     numSeqs));
+  cu.assign(cuSeqlens, cuSeqlens + numSeqs + 1);
+  for (int64_t i = 0; i <= numSeqs; ++i)
+    if (cu[i] < (i ? cu[i - 1] : 0))
+      return Status::error(
+          ErrorCode::InvalidArgument,
+          fmt::format("tlc: GDN plan: cu_seqlens must be non-negative and "
+                      "non-decreasing, but cu_seqlens[{}] = {}",
+                      i, cu[i]));
+  return Status();
+}
+
+/// Copies a planner's list into the caller's `capacity` ints.
+Status copyPlan(const std::vector<int32_t> &values, int32_t *out,
+                int64_t capacity, const char *what) {
+  if (int64_t(values.size()) > capacity)
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: GDN plan: {} {} do not fit the "
+                                     "capacity {}",
+                                     values.size(), what, capacity));
+  std::copy(values.begin(), values.end(), out);
+  return Status();
+}
+
 } // namespace
 
 extern "C" {
@@ -361,6 +392,34 @@ tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
   });
 }
 
+tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens, int64_t num_seqs,
+                               int64_t chunk, int32_t *chunk_indices,
+                               int64_t capacity, int32_t *chunk_offsets,
+                               int64_t *num_chunks) {
+  return guarded([&] {
+    if (!cu_seqlens || !chunk_offsets || !num_chunks ||
+        (!chunk_indices && capacity > 0))
+      return nullArgument("a GDN plan pointer");
+    if (chunk < 1)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN plan: chunk must be >= 1, "
+                                       "got {}",
+                                       chunk));
+    std::vector<int32_t> cu;
+    if (Status st = planOffsets(cu_seqlens, num_seqs, cu); !st.ok())
+      return st;
+    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, chunk);
+    if (Status st = copyPlan(plan.chunkIndices, chunk_indices, capacity,
+                             "chunk index entries");
+        !st.ok())
+      return st;
+    std::copy(plan.chunkOffsets.begin(), plan.chunkOffsets.end(),
+              chunk_offsets);
+    *num_chunks = plan.numChunks;
+    return Status();
+  });
+}
+
 tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
                                  int64_t heads, int64_t head_k,
                                  int multiprocessors,
@@ -371,24 +430,14 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
   return guarded([&] {
     if (!cu_seqlens || !segment_offsets || !sequence_segments || !count)
       return nullArgument("a GDN plan pointer");
-    if (num_seqs < 1)
-      return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN plan: num_seqs must be >= "
-                                       "1, got {}",
-                                       num_seqs));
     if (heads < 1 || head_k < 1)
       return Status::error(ErrorCode::InvalidArgument,
                            fmt::format("tlc: GDN plan: heads and head_k must "
                                        "be >= 1, got {} and {}",
                                        heads, head_k));
-    std::vector<int32_t> cu(cu_seqlens, cu_seqlens + num_seqs + 1);
-    for (int64_t i = 0; i <= num_seqs; ++i)
-      if (cu[i] < (i ? cu[i - 1] : 0))
-        return Status::error(
-            ErrorCode::InvalidArgument,
-            fmt::format("tlc: GDN plan: cu_seqlens must be non-negative and "
-                        "non-decreasing, but cu_seqlens[{}] = {}",
-                        i, cu[i]));
+    std::vector<int32_t> cu;
+    if (Status st = planOffsets(cu_seqlens, num_seqs, cu); !st.ok())
+      return st;
     tlc::ops::SplitOptions split;
     split.heads = heads;
     split.headK = head_k;
@@ -400,14 +449,10 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
     if (!length)
       return Status();
     tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, 64, length);
-    if (int64_t(plan.segmentOffsets.size()) > capacity)
-      return Status::error(
-          ErrorCode::InvalidArgument,
-          fmt::format("tlc: GDN plan: {} segment offsets do not fit the "
-                      "capacity {}",
-                      plan.segmentOffsets.size(), capacity));
-    std::copy(plan.segmentOffsets.begin(), plan.segmentOffsets.end(),
-              segment_offsets);
+    if (Status st = copyPlan(plan.segmentOffsets, segment_offsets, capacity,
+                             "segment offsets");
+        !st.ok())
+      return st;
     std::copy(plan.sequenceSegments.begin(), plan.sequenceSegments.end(),
               sequence_segments);
     *count = int64_t(plan.segmentOffsets.size());

@@ -586,6 +586,26 @@ TEST_CASE("C ABI: parse metadata and check arguments", "[runtime][c-abi]") {
   CHECK(std::string(tlc_last_error()) == "tlc: the kernel info is NULL");
 }
 
+TEST_CASE("C ABI: GDN chunk plans", "[runtime][c-abi]") {
+  const int32_t cu[] = {0, 1, 1, 65, 130};
+  int32_t indices[16] = {}, offsets[4] = {};
+  int64_t chunks = -1;
+  REQUIRE(tlc_gdn_plan_chunks(cu, 4, 64, indices, 16, offsets, &chunks) ==
+          TLC_OK);
+  CHECK(chunks == 4);
+  CHECK(std::vector<int32_t>(indices, indices + 8) ==
+        std::vector<int32_t>{0, 0, 2, 0, 3, 0, 3, 1});
+  CHECK(std::vector<int32_t>(offsets, offsets + 4) ==
+        std::vector<int32_t>{0, 1, 1, 2});
+  CHECK(tlc_gdn_plan_chunks(cu, 4, 64, indices, 7, offsets, &chunks) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(tlc_last_error()) ==
+        "tlc: GDN plan: 8 chunk index entries do not fit the capacity 7");
+  CHECK(tlc_gdn_plan_chunks(cu, 4, 0, indices, 16, offsets, &chunks) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(), Contains("chunk must be >= 1, got 0"));
+}
+
 TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {
   // 1 + 130 tokens in 1-chunk segments: [0, 1), then 64 + 64 + 2.
   const int32_t cu[] = {0, 1, 131};

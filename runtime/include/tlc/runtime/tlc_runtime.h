@@ -129,6 +129,18 @@ TLC_API tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
 TLC_API tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                                    const tlc_gdn_forward_args *args);
 
+/* The chunk lists of packed sequences with offsets cu_seqlens[0..num_seqs]
+ * (host memory), as tlc::ops::planChunks makes them for `chunk`-token
+ * chunks: chunk_indices receives a (sequence, chunk in sequence) pair a
+ * chunk (capacity ints; 2 * (cu_seqlens[num_seqs] / chunk + num_seqs)
+ * always suffices), chunk_offsets each sequence's first chunk (num_seqs
+ * ints), *num_chunks their count. */
+TLC_API tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens,
+                                       int64_t num_seqs, int64_t chunk,
+                                       int32_t *chunk_indices, int64_t capacity,
+                                       int32_t *chunk_offsets,
+                                       int64_t *num_chunks);
+
 /* Context parallelism's split for packed sequences with offsets
  * cu_seqlens[0..num_seqs] (host memory), as tlc::ops::chooseSegmentChunks
  * and planChunks make it: segment_chunks 0 decides from the cost model
