@@ -11,7 +11,9 @@ build=${1:-$root/build}
 ptxas=${CUDA_HOME:-/usr/local/cuda}/bin/ptxas
 out=$build/kernels
 status=0
-printf '%-34s %-14s %8s %6s %10s %10s %8s\n' file kernel compile regs spill_B smem_B stack_B
+printf '%-34s %-24s %8s %6s %10s %10s %8s\n' file kernel compile regs spill_B smem_B stack_B
+total_ms=0
+kernels=0
 while IFS= read -r -d '' file; do
   rel=${file#"$root"/}
   dest=$out/${rel%.tl}
@@ -24,17 +26,20 @@ while IFS= read -r -d '' file; do
     continue
   fi
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  total_ms=$(( total_ms + ms ))
+  # The file's compile time on its first row; one row per PTX entry (a
+  # kernel, then its __fallback when it has one).
   for ptx in "$dest"/*.ptx; do
     kernel=$(basename "$ptx" .ptx)
     info=$("$ptxas" -arch=sm_90a -v "$ptx" -o /dev/null 2>&1) || {
-      printf '%-34s %-14s ptxas FAILED\n' "$rel" "$kernel"; echo "$info"; status=1; continue; }
-    regs=$(grep -oE 'Used [0-9]+ registers' <<<"$info" | grep -oE '[0-9]+')
-    spill=$(grep -oE '[0-9]+ bytes spill stores' <<<"$info" | grep -oE '^[0-9]+')
-    stack=$(grep -oE '[0-9]+ bytes stack frame' <<<"$info" | grep -oE '^[0-9]+')
-    smem=$(grep -oE '"dynamic_shared_bytes": [0-9]+' "$dest/$kernel.json" | grep -oE '[0-9]+$')
-    printf '%-34s %-14s %6sms %6s %10s %10s %8s\n' "$rel" "$kernel" "$ms" "$regs" "$spill" "$smem" "$stack"
+      printf '%-34s %-24s ptxas FAILED\n' "$rel" "$kernel"; echo "$info"; status=1; continue; }
+    python3 "$root/tools/dev/ptxas-table.py" "$rel" "$dest/$kernel.json" "$ms" <<<"$info"
+    kernels=$(( kernels + 1 ))
+    rel=""
+    ms=""
   done
 done < <(find "$root/kernels" -name '*.tl' -print0 | sort -z)
+printf '%-34s %-24s %6sms\n' "total: $kernels kernels" "" "$total_ms"
 
 echo "== GDN forward on the CPU interpreter vs the float64 reference (bar: bf16 5e-3, f32 1e-6)"
 "$build/bin/tlc-gdn-interpreter-tests" 2>&1 | grep -E "^GDN|passed|failed" || status=1
