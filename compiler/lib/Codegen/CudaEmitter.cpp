@@ -741,24 +741,6 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
           if (!layout)
             return alloc.emitError("code generation: fragment without a "
                                    "layout (run tile-infer-layouts)");
-          // A fragment is registers, a share of it in every thread of the
-          // team; past a thread's 255 it could only live in local memory
-          // (every access a spill), and its fully unrolled element loops
-          // would take NVRTC minutes.
-          int64_t perThread =
-              llvm::divideCeil(numElements(type.getShape()), teamThreads);
-          int64_t bytes = std::max<int64_t>(
-              type.getElementType().getIntOrFloatBitWidth() / 8, 1);
-          int64_t registers = llvm::divideCeil(perThread * bytes, 4);
-          if (registers > 255)
-            return alloc.emitError()
-                   << "code generation: fragment '" << n << "' ("
-                   << formatShape(type.getShape()) << " "
-                   << formatType(type.getElementType()) << ") gives each of "
-                   << teamThreads << " threads " << perThread
-                   << " elements, about " << registers
-                   << " registers, more than the 255 a thread has; use a "
-                      "smaller tile or more threads";
           std::string cname = fresh(n + "_");
           Buffer fragment{Buffer::Fragment,
                           cname,
@@ -1321,16 +1303,6 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !b || !c)
     return op.emitError("code generation: gemm of an unknown buffer");
   Type elem = op.getA().getType().getElementType();
-  // The language (and the interpreter) has these; the device library does
-  // not yet, and NVRTC would fail on the generated call.
-  Type accType = op.getC().getType().getElementType();
-  if (accType.isF16())
-    return op.emitError("code generation: gemm with an f16 accumulator is "
-                        "not supported on the GPU yet (the interpreter runs "
-                        "it); accumulate in f32");
-  if (elem.isSignlessInteger(8))
-    return op.emitError("code generation: gemm on i8 inputs is not "
-                        "supported on the GPU yet (the interpreter runs it)");
   // Swizzled operands (TMA ring slots, channel slots, annotated tiles) are
   // what wgmma reads. A TMA pipeline may leave the gemm in flight; the ring's
   // mbarriers order everything else.
@@ -1520,13 +1492,6 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
       (dst->kind != Buffer::GlobalView && dst->kind != Buffer::GlobalArg))
     return op.emitError("code generation: atomic_add into global memory "
                         "only, so far");
-  Type dstType = op.getDst().getType().getElementType();
-  if (dstType.isInteger(64) || dstType.isInteger(8) || dstType.isInteger(1))
-    return op.emitError()
-           << "code generation: atomic_add into "
-           << (dstType.isInteger(1) ? std::string("bool") : formatType(dstType))
-           << " is not supported on the GPU (CUDA has no such atomic; the "
-              "interpreter runs it); use i32, f32, f16, bf16 or f64";
   ArrayRef<int64_t> shape = op.getSrc().getType().getShape();
   std::string s = shapeType(shape);
   std::string source = accessorFor(*src, shape.size());

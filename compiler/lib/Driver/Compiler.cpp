@@ -22,6 +22,7 @@ using namespace tlc;
 void tlc::addLoweringPasses(mlir::PassManager &pm,
                             const CodegenOptions &options) {
   mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
+  kernels.addPass(createCheckGpuSupportPass());
   kernels.addPass(createCheckChannelsPass());
   kernels.addPass(createInferLayoutsPass(options.arch == "sm_90a"));
   kernels.addPass(createPlanPrefetchPass(options.remarks));

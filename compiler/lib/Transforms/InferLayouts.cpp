@@ -156,6 +156,7 @@ void tlc::registerPasses() {
   PassRegistration<InferLayoutsPass>(
       [] { return std::make_unique<InferLayoutsPass>(); });
   registerPass([] { return createCheckChannelsPass(); });
+  registerPass([] { return createCheckGpuSupportPass(); });
   registerPass([] { return createPlanPrefetchPass(); });
   registerPass([] { return createPlanTmaPass(); });
   registerPass([] { return createPlaceGemmWaitsPass(); });

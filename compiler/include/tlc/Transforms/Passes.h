@@ -42,6 +42,12 @@ std::unique_ptr<mlir::Pass> createPlanTmaPass(bool warpSpecialize = true,
 /// or writes an operand), so independent work overlaps with it.
 std::unique_ptr<mlir::Pass> createPlaceGemmWaitsPass();
 
+/// `tile-check-gpu-support` (first in the GPU pipeline; not for the
+/// interpreter): rejects at the op what the CUDA code generator cannot lower
+/// (gemm with an f16 accumulator or i8 inputs, atomic_add into i64, i8 or
+/// bool, a fragment past 255 registers a thread).
+std::unique_ptr<mlir::Pass> createCheckGpuSupportPass();
+
 /// Registers all tlc passes with the global registry (for tlc-opt).
 void registerPasses();
 
