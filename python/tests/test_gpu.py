@@ -257,8 +257,8 @@ def test_gdn_refuses_grad_but_runs_under_no_grad():
 
 
 # plan_segments' arguments after cu_seqlens: 2 value heads of K = 64 on 132
-# multiprocessors, two blocks each, the cost model deciding.
-SPLIT = (2, 64, 132, 2, 0)
+# multiprocessors, bf16 (two blocks each), the cost model deciding.
+SPLIT = (2, 64, 132, "bf16", 0)
 
 
 def test_gdn_plan_cache():
@@ -306,7 +306,7 @@ def test_gdn_context_parallel_matches_the_reference(segment_chunks):
                 hqk=2, hv=4, d=128, zero_heads=(1,), normalize=False)
     inputs = make_inputs(case, seed=13)
     split = (4, 128, tlc.ops._multiprocessor_count(torch, inputs["q"].device),
-             2, segment_chunks)
+             "bf16", segment_chunks)
     plan = tlc.ops.plan_segments(inputs["cu_seqlens"].tolist(), *split[:4],
                                  segment_chunks)
     print(f"\nsegment_chunks {segment_chunks}: "

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from . import _lib
 from .errors import ArgumentError, Error, NotFoundError
-from .kernel import (device_guard, dtype_name, fill_tensor_arg, get_torch,
-                     kernels_dir, stream_handle)
+from .kernel import (device_guard, dtype_code, dtype_name, fill_tensor_arg,
+                     get_torch, kernels_dir, stream_handle)
 
 __all__ = ["chunk_gated_delta_rule", "chunk_gated_delta_rule_into",
            "plan_chunks", "plan_segments", "ChunkPlan", "CHUNK"]
@@ -57,14 +57,19 @@ def plan_chunks(cu_seqlens, chunk=CHUNK):
     return ChunkPlan(pairs, list(offsets[:num_seqs]), n)
 
 
-def plan_segments(cu_seqlens, heads, head_k, multiprocessors,
-                  blocks_per_multiprocessor=2, segment_chunks=0):
+def plan_segments(cu_seqlens, heads, head_k, multiprocessors, dtype="bf16",
+                  segment_chunks=0):
     """Context parallelism's split of packed sequences, made by the C++
     planner (tlc::ops::chooseSegmentChunks, planChunks): ``None`` when the
     sequences stay whole, else ``(segment_offsets, sequence_segments)``, the
     S+1 token offsets of chunk-aligned segments and, per sequence, its first
-    segment (N+1 entries). `segment_chunks` 0 decides from the cost model,
-    < 0 never splits, > 0 forces segments of that many chunks."""
+    segment (N+1 entries). `dtype` (of q, k, v) picks gdn_chunk's variant,
+    whose blocks a multiprocessor the model counts. `segment_chunks` 0
+    decides from the cost model, < 0 never splits, > 0 forces segments of
+    that many chunks."""
+    code = dtype_code(dtype)
+    if code is None:
+        raise ArgumentError(f"tlc: GDN plan: unknown dtype {dtype!r}")
     values = [int(x) for x in cu_seqlens]
     num_seqs = len(values) - 1
     capacity = num_seqs + values[-1] // CHUNK + 2
@@ -74,7 +79,7 @@ def plan_segments(cu_seqlens, heads, head_k, multiprocessors,
     count = C.c_int64()
     _lib.check(_lib.lib().tlc_gdn_plan_segments(
         cu, num_seqs, int(heads), int(head_k), int(multiprocessors),
-        int(blocks_per_multiprocessor), int(segment_chunks), offsets,
+        code, int(segment_chunks), offsets,
         capacity, firsts, C.byref(count)))
     if count.value == 0:
         return None
@@ -485,7 +490,7 @@ def _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens, outputs,
             f"never split, > 0: chunks a segment), got {segment_chunks!r}")
     head_k = int(q.shape[3])
     split = (int(v.shape[2]), head_k, _multiprocessor_count(torch, q.device),
-             1 if q.dtype == torch.float32 else 2, segment_chunks)
+             dtype_name(q.dtype), segment_chunks)
     plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device, split)
     if outputs is None:
         o = torch.empty(v.shape, dtype=v.dtype, device=v.device)

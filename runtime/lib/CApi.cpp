@@ -422,8 +422,7 @@ tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens, int64_t num_seqs,
 
 tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
                                  int64_t heads, int64_t head_k,
-                                 int multiprocessors,
-                                 int blocks_per_multiprocessor,
+                                 int multiprocessors, int dtype,
                                  int64_t segment_chunks,
                                  int32_t *segment_offsets, int64_t capacity,
                                  int32_t *sequence_segments, int64_t *count) {
@@ -442,7 +441,11 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
     split.heads = heads;
     split.headK = head_k;
     split.multiprocessors = multiprocessors;
-    split.blocksPerMultiprocessor = blocks_per_multiprocessor;
+    if (dtype < TLC_DTYPE_BF16 || dtype > TLC_DTYPE_BOOL)
+      return Status::error(
+          ErrorCode::InvalidArgument,
+          fmt::format("tlc: GDN plan: invalid dtype code {}", dtype));
+    split.dtype = DType(dtype);
     split.segmentChunks = segment_chunks;
     int64_t length = tlc::ops::chooseSegmentChunks(cu, 64, split);
     *count = 0;

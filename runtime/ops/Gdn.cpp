@@ -76,6 +76,10 @@ const char *dtypeConstant(DType dtype) {
 
 } // namespace
 
+int tlc::ops::chunkBlocksPerMultiprocessor(DType dtype) {
+  return dtype == DType::F32 ? 1 : 2;
+}
+
 int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
                                       int64_t chunk,
                                       const SplitOptions &split) {
@@ -91,7 +95,7 @@ int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
   }
   const int64_t blocksPerHead = std::max<int64_t>(split.headK / 64, 1);
   const int64_t slots = int64_t(split.multiprocessors) *
-                        std::max(split.blocksPerMultiprocessor, 1);
+                        chunkBlocksPerMultiprocessor(split.dtype);
   auto waves = [&](int64_t blocks) { return (blocks + slots - 1) / slots; };
   // A state-pass step (three gemms, no o) and a scan step (one 128 x 128 x
   // 32 f32 product a block, with M's 64 KB load) against an output step
@@ -334,10 +338,8 @@ rt::Status tlc::ops::launchForward(
     std::vector<std::string> constants = {
         kc, vc, dc, h0 ? "USE_H0=True" : "USE_H0=False",
         ht ? "STORE_HT=True" : "STORE_HT=False"};
-    // f32 tiles are twice the bytes: only one stage, and one block a
-    // multiprocessor, fit in shared memory (tests/gpu/CMakeLists.txt builds
-    // that variant).
-    if (dims.dtype == DType::F32) {
+    // tests/gpu/CMakeLists.txt builds the one-block variant too.
+    if (chunkBlocksPerMultiprocessor(dims.dtype) == 1) {
       constants.push_back("STAGES=1");
       constants.push_back("BLOCKS=1");
     }
@@ -396,7 +398,7 @@ rt::Expected<ForwardResult> tlc::ops::forward(
   split.heads = dims.hv;
   split.headK = dims.headK;
   split.multiprocessors = backend.multiprocessors();
-  split.blocksPerMultiprocessor = dims.dtype == DType::F32 ? 1 : 2;
+  split.dtype = dims.dtype;
   split.segmentChunks = options.segmentChunks;
   ChunkPlan plan =
       planChunks(offsets, kChunk, chooseSegmentChunks(offsets, kChunk, split));

@@ -611,8 +611,8 @@ TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {
   const int32_t cu[] = {0, 1, 131};
   int32_t offsets[8] = {}, firsts[3] = {};
   int64_t count = -1;
-  REQUIRE(tlc_gdn_plan_segments(cu, 2, 8, 128, 132, 2, 1, offsets, 8, firsts,
-                                &count) == TLC_OK);
+  REQUIRE(tlc_gdn_plan_segments(cu, 2, 8, 128, 132, TLC_DTYPE_BF16, 1, offsets,
+                                8, firsts, &count) == TLC_OK);
   CHECK(count == 5);
   CHECK(std::vector<int32_t>(offsets, offsets + 5) ==
         std::vector<int32_t>{0, 1, 65, 129, 131});
@@ -620,35 +620,39 @@ TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {
         std::vector<int32_t>{0, 1, 4});
   // The cost model: no device (0 multiprocessors) or short sequences, no
   // split; one 32k sequence of 8 heads on 132 multiprocessors, a split.
-  CHECK(tlc_gdn_plan_segments(cu, 2, 8, 128, 0, 2, 0, offsets, 8, firsts,
-                              &count) == TLC_OK);
+  CHECK(tlc_gdn_plan_segments(cu, 2, 8, 128, 0, TLC_DTYPE_BF16, 0, offsets, 8,
+                              firsts, &count) == TLC_OK);
   CHECK(count == 0);
   const int32_t longOne[] = {0, 32768};
   std::vector<int32_t> many(600);
-  CHECK(tlc_gdn_plan_segments(longOne, 1, 8, 128, 132, 2, 0, many.data(),
-                              int64_t(many.size()), firsts, &count) == TLC_OK);
+  CHECK(tlc_gdn_plan_segments(longOne, 1, 8, 128, 132, TLC_DTYPE_BF16, 0,
+                              many.data(), int64_t(many.size()), firsts,
+                              &count) == TLC_OK);
   CHECK(count > 2);
   CHECK(many[0] == 0);
   CHECK(many[count - 1] == 32768);
-  CHECK(tlc_gdn_plan_segments(longOne, 1, 8, 128, 132, 2, -1, many.data(),
-                              int64_t(many.size()), firsts, &count) == TLC_OK);
+  CHECK(tlc_gdn_plan_segments(longOne, 1, 8, 128, 132, TLC_DTYPE_BF16, -1,
+                              many.data(), int64_t(many.size()), firsts,
+                              &count) == TLC_OK);
   CHECK(count == 0);
   // Errors name what is wrong.
-  CHECK(tlc_gdn_plan_segments(cu, 2, 8, 128, 132, 2, 1, offsets, 3, firsts,
-                              &count) == TLC_ERROR_INVALID_ARGUMENT);
+  CHECK(tlc_gdn_plan_segments(cu, 2, 8, 128, 132, TLC_DTYPE_BF16, 1, offsets, 3,
+                              firsts, &count) == TLC_ERROR_INVALID_ARGUMENT);
   CHECK(std::string(tlc_last_error()) ==
         "tlc: GDN plan: 5 segment offsets do not fit the capacity 3");
-  CHECK(tlc_gdn_plan_segments(cu, 0, 8, 128, 132, 2, 1, offsets, 8, firsts,
-                              &count) == TLC_ERROR_INVALID_ARGUMENT);
+  CHECK(tlc_gdn_plan_segments(cu, 0, 8, 128, 132, TLC_DTYPE_BF16, 1, offsets, 8,
+                              firsts, &count) == TLC_ERROR_INVALID_ARGUMENT);
   CHECK_THAT(tlc_last_error(), Contains("num_seqs must be >= 1, got 0"));
-  CHECK(tlc_gdn_plan_segments(nullptr, 2, 8, 128, 132, 2, 1, offsets, 8, firsts,
+  CHECK(tlc_gdn_plan_segments(nullptr, 2, 8, 128, 132, TLC_DTYPE_BF16, 1,
+                              offsets, 8, firsts,
                               &count) == TLC_ERROR_INVALID_ARGUMENT);
   const int32_t decreasing[] = {0, 70, 5};
-  CHECK(tlc_gdn_plan_segments(decreasing, 2, 8, 128, 132, 2, 1, offsets, 8,
-                              firsts, &count) == TLC_ERROR_INVALID_ARGUMENT);
-  CHECK_THAT(tlc_last_error(), Contains("cu_seqlens[2] = 5"));
-  CHECK(tlc_gdn_plan_segments(cu, 2, 0, 128, 132, 2, 1, offsets, 8, firsts,
+  CHECK(tlc_gdn_plan_segments(decreasing, 2, 8, 128, 132, TLC_DTYPE_BF16, 1,
+                              offsets, 8, firsts,
                               &count) == TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(), Contains("cu_seqlens[2] = 5"));
+  CHECK(tlc_gdn_plan_segments(cu, 2, 0, 128, 132, TLC_DTYPE_BF16, 1, offsets, 8,
+                              firsts, &count) == TLC_ERROR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("C ABI: loading errors", "[runtime][c-abi]") {

@@ -129,13 +129,19 @@ rt::Status launchForward(Backend &backend, const Dims &dims,
 /// chains would leave multiprocessors idle, sequences are cut into
 /// chunk-aligned segments that run in parallel.
 struct SplitOptions {
-  int64_t heads = 1;               // value heads
-  int64_t headK = 128;             // K = V: gdn_chunk's blocks per head
-  int multiprocessors = 0;         // 0: unknown, never split unless forced
-  int blocksPerMultiprocessor = 2; // gdn_chunk's (1 for f32)
+  int64_t heads = 1;                 // value heads
+  int64_t headK = 128;               // K = V: gdn_chunk's blocks per head
+  int multiprocessors = 0;           // 0: unknown, never split unless forced
+  rt::DType dtype = rt::DType::BF16; // of q, k, v: gdn_chunk's variant
   /// 0: choose by the cost model below; < 0: never; > 0: this many chunks.
   int64_t segmentChunks = 0;
 };
+
+/// Blocks of gdn_chunk a multiprocessor runs for inputs of `dtype`: two, or
+/// one for f32, whose tiles are twice the bytes (that variant also has one
+/// stage); launchForward picks the variant and the split's cost model
+/// counts waves by the same number.
+int chunkBlocksPerMultiprocessor(rt::DType dtype);
 
 /// The segment length in chunks for sequences of `cuSeqlens`, or 0 for no
 /// split. The model counts waves of gdn_chunk's blocks (two a

@@ -145,14 +145,14 @@ TLC_API tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens,
  * cu_seqlens[0..num_seqs] (host memory), as tlc::ops::chooseSegmentChunks
  * and planChunks make it: segment_chunks 0 decides from the cost model
  * (heads value heads of head dimension head_k, multiprocessors and
- * blocks_per_multiprocessor of gdn_chunk), < 0 never splits, > 0 cuts into
+ * the TLC_DTYPE_* of q, k and v), < 0 never splits, > 0 cuts into
  * segments of that many chunks. On a split, segment_offsets receives the
  * S+1 token offsets (capacity >= num_seqs + tokens/64 + 2 always
  * suffices), sequence_segments the num_seqs+1 first segments, and *count
  * is S+1; without one, *count is 0. */
 TLC_API tlc_status tlc_gdn_plan_segments(
     const int32_t *cu_seqlens, int64_t num_seqs, int64_t heads, int64_t head_k,
-    int multiprocessors, int blocks_per_multiprocessor, int64_t segment_chunks,
+    int multiprocessors, int dtype, int64_t segment_chunks,
     int32_t *segment_offsets, int64_t capacity, int32_t *sequence_segments,
     int64_t *count);
 
