@@ -18,7 +18,7 @@ constexpr int64_t kChunk = 64;
 
 Status invalid(std::string message) {
   return Status::error(rt::ErrorCode::InvalidArgument,
-                       "tlc::ops::gdn::forward: " + std::move(message));
+                       "tlc::ops::gdn: " + std::move(message));
 }
 
 std::string shapeString(const rt::TensorRef &t) {
@@ -254,12 +254,13 @@ tlc::ops::checkInputs(const rt::TensorRef &q, const rt::TensorRef &k,
 }
 
 namespace {
-/// The workspace's tensors, in order: gcum, ab.
-std::vector<std::pair<DType, std::vector<int64_t>>>
-workspaceTensors(const Dims &d) {
+using TensorList = std::vector<std::pair<DType, std::vector<int64_t>>>;
+/// The workspace's tensors, in Workspace's order (segments' only with a
+/// split).
+TensorList workspaceTensors(const Dims &d) {
   int64_t t = d.batch * d.tokens, chunks = std::max<int64_t>(d.numChunks, 1);
-  std::vector<std::pair<DType, std::vector<int64_t>>> tensors = {
-      {DType::F32, {d.hv, chunks, kChunk}}, {d.dtype, {1, t, d.hv, kChunk}}};
+  TensorList tensors = {{DType::F32, {d.hv, chunks, kChunk}},
+                        {d.dtype, {1, t, d.hv, kChunk}}};
   if (d.numSegments) {
     tensors.push_back(
         {DType::F32, {d.numSegments, d.hv, d.headK, d.headV + d.headK}});
@@ -276,22 +277,33 @@ size_t tensorBytes(DType dtype, const std::vector<int64_t> &shape) {
 }
 } // namespace
 
-size_t Workspace::bytes(const Dims &dims) {
+namespace {
+size_t listBytes(const TensorList &tensors) {
   size_t total = 0;
-  for (auto &[dtype, shape] : workspaceTensors(dims))
+  for (auto &[dtype, shape] : tensors)
     total += tensorBytes(dtype, shape);
   return total;
 }
-
-Workspace Workspace::carve(const Dims &dims, void *base) {
-  rt::TensorRef parts[5];
+/// The tensors of `tensors`, one after the other from `base`.
+std::vector<rt::TensorRef> carveList(const TensorList &tensors, void *base) {
+  std::vector<rt::TensorRef> parts;
   char *next = static_cast<char *>(base);
-  int i = 0;
-  for (auto &[dtype, shape] : workspaceTensors(dims)) {
-    parts[i++] = rt::TensorRef::make(next, dtype, shape);
+  for (auto &[dtype, shape] : tensors) {
+    parts.push_back(rt::TensorRef::make(next, dtype, shape));
     next += tensorBytes(dtype, shape);
   }
-  return Workspace{parts[0], parts[1], parts[2], parts[3], parts[4]};
+  return parts;
+}
+} // namespace
+
+size_t Workspace::bytes(const Dims &dims) {
+  return listBytes(workspaceTensors(dims));
+}
+
+Workspace Workspace::carve(const Dims &dims, void *base) {
+  std::vector<rt::TensorRef> p = carveList(workspaceTensors(dims), base);
+  p.resize(5);
+  return Workspace{p[0], p[1], p[2], p[3], p[4]};
 }
 
 rt::Status tlc::ops::launchForward(
@@ -332,6 +344,9 @@ rt::Status tlc::ops::launchForward(
                           Arg::tensor(walked), Arg::tensor(plan.chunkIndices)});
       !s.ok())
     return s;
+  // gdn_chunk's hs (the backward's recompute) is never written here.
+  rt::TensorRef statesStandIn = standIn(1);
+  statesStandIn.dtype = dims.dtype;
   auto launchChunk = [&](bool h0, bool ht, bool statePass,
                          const rt::TensorRef &h0Tensor,
                          const rt::TensorRef &htTensor) {
@@ -349,8 +364,8 @@ rt::Status tlc::ops::launchForward(
         "gdn_chunk", constants,
         {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ab),
          Arg::tensor(ws.gcum), Arg::tensor(op), Arg::tensor(h0Tensor),
-         Arg::tensor(htTensor), Arg::f32(scale), Arg::tensor(walked),
-         Arg::tensor(plan.chunkOffsets)});
+         Arg::tensor(htTensor), Arg::tensor(statesStandIn), Arg::f32(scale),
+         Arg::tensor(walked), Arg::tensor(plan.chunkOffsets)});
   };
   if (!split)
     return launchChunk(useH0, storeHt, /*statePass=*/false,
@@ -376,24 +391,119 @@ rt::Status tlc::ops::launchForward(
                      standIn(walks));
 }
 
+namespace {
+
+/// Backend tensors released on every exit path unless kept.
+class Scratch {
+public:
+  explicit Scratch(Backend &backend) : backend(backend) {}
+  ~Scratch() {
+    for (const rt::TensorRef &t : owned)
+      backend.release(t);
+  }
+  rt::Expected<rt::TensorRef> make(DType dtype, std::vector<int64_t> shape) {
+    rt::Expected<rt::TensorRef> t = backend.allocate(dtype, std::move(shape));
+    if (t)
+      owned.push_back(*t);
+    return t;
+  }
+  /// Hands `t` to the caller: it is no longer released here.
+  void keep(const rt::TensorRef &t) {
+    owned.erase(std::remove_if(
+                    owned.begin(), owned.end(),
+                    [&](const rt::TensorRef &o) { return o.data == t.data; }),
+                owned.end());
+  }
+
+private:
+  Backend &backend;
+  std::vector<rt::TensorRef> owned;
+};
+
+/// Token offsets of the sequences: cu_seqlens, or B rows of T for a dense
+/// batch.
+std::vector<int32_t> sequenceOffsets(const Dims &dims,
+                                     const std::vector<int32_t> *cuSeqlens) {
+  if (cuSeqlens)
+    return *cuSeqlens;
+  std::vector<int32_t> offsets;
+  for (int64_t b = 0; b <= dims.batch; ++b)
+    offsets.push_back(int32_t(b * dims.tokens));
+  return offsets;
+}
+
+rt::Expected<Dims> checkCall(const rt::TensorRef &q, const rt::TensorRef &k,
+                             const rt::TensorRef &v, const rt::TensorRef &g,
+                             const rt::TensorRef &beta,
+                             const rt::TensorRef &initialState,
+                             const std::vector<int32_t> *cuSeqlens) {
+  return checkInputs(q, k, v, g, beta, initialState,
+                     cuSeqlens ? int64_t(cuSeqlens->size()) - 1 : -1,
+                     cuSeqlens ? cuSeqlens->data() : nullptr);
+}
+
+/// FLA's default scale, K^-1/2.
+float scaleOrDefault(std::optional<float> scale, const Dims &dims) {
+  return scale ? *scale : 1.f / std::sqrt(float(dims.headK));
+}
+
+/// The plan's int32 tables in backend memory (owned by `scratch`).
+rt::Expected<PlanTensors> uploadPlan(Backend &backend, Scratch &scratch,
+                                     const Dims &dims,
+                                     const std::vector<int32_t> &offsets,
+                                     const ChunkPlan &plan) {
+  const int64_t walks = dims.numSegments ? dims.numSegments : dims.numSeqs;
+  rt::Expected<rt::TensorRef> cu = scratch.make(DType::I32, {dims.numSeqs + 1});
+  rt::Expected<rt::TensorRef> indices =
+      scratch.make(DType::I32, {std::max<int64_t>(plan.numChunks, 1), 2});
+  rt::Expected<rt::TensorRef> chunkOffsets = scratch.make(DType::I32, {walks});
+  for (auto *t : {&cu, &indices, &chunkOffsets})
+    if (!*t)
+      return t->status();
+  if (Status s = backend.upload(*cu, offsets.data(), offsets.size()); !s.ok())
+    return s;
+  if (plan.numChunks)
+    if (Status s = backend.upload(*indices, plan.chunkIndices.data(),
+                                  plan.chunkIndices.size());
+        !s.ok())
+      return s;
+  if (Status s = backend.upload(*chunkOffsets, plan.chunkOffsets.data(),
+                                plan.chunkOffsets.size());
+      !s.ok())
+    return s;
+  PlanTensors tensors{*cu, *indices, *chunkOffsets, {}, {}};
+  if (!dims.numSegments)
+    return tensors;
+  rt::Expected<rt::TensorRef> segmentOffsets =
+      scratch.make(DType::I32, {dims.numSegments + 1});
+  rt::Expected<rt::TensorRef> sequenceSegments =
+      scratch.make(DType::I32, {dims.numSeqs + 1});
+  for (auto *t : {&segmentOffsets, &sequenceSegments})
+    if (!*t)
+      return t->status();
+  for (auto [dst, values] :
+       {std::pair{*segmentOffsets, &plan.segmentOffsets},
+        std::pair{*sequenceSegments, &plan.sequenceSegments}})
+    if (Status s = backend.upload(dst, values->data(), values->size()); !s.ok())
+      return s;
+  tensors.segmentOffsets = *segmentOffsets;
+  tensors.sequenceSegments = *sequenceSegments;
+  return tensors;
+}
+
+} // namespace
+
 rt::Expected<ForwardResult> tlc::ops::forward(
     Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
     const rt::TensorRef &v, const rt::TensorRef &g, const rt::TensorRef &beta,
     const rt::TensorRef &initialState, const std::vector<int32_t> *cuSeqlens,
     const ForwardOptions &options) {
   rt::Expected<Dims> checked =
-      checkInputs(q, k, v, g, beta, initialState,
-                  cuSeqlens ? int64_t(cuSeqlens->size()) - 1 : -1,
-                  cuSeqlens ? cuSeqlens->data() : nullptr);
+      checkCall(q, k, v, g, beta, initialState, cuSeqlens);
   if (!checked)
     return checked.status();
   Dims dims = *checked;
-  std::vector<int32_t> offsets;
-  if (cuSeqlens)
-    offsets = *cuSeqlens;
-  else
-    for (int64_t b = 0; b <= dims.batch; ++b)
-      offsets.push_back(int32_t(b * dims.tokens));
+  std::vector<int32_t> offsets = sequenceOffsets(dims, cuSeqlens);
   SplitOptions split;
   split.heads = dims.hv;
   split.headK = dims.headK;
@@ -405,91 +515,245 @@ rt::Expected<ForwardResult> tlc::ops::forward(
   dims.numChunks = plan.numChunks;
   dims.numSegments =
       plan.segmentOffsets.empty() ? 0 : int64_t(plan.segmentOffsets.size()) - 1;
-  const int64_t walks = dims.numSegments ? dims.numSegments : dims.numSeqs;
-  const float scale =
-      options.scale ? *options.scale : 1.f / std::sqrt(float(dims.headK));
+  const float scale = scaleOrDefault(options.scale, dims);
 
-  // Everything but the results is released on every exit path.
-  std::vector<rt::TensorRef> owned;
-  struct Releaser {
-    Backend &backend;
-    std::vector<rt::TensorRef> &owned;
-    ~Releaser() {
-      for (const rt::TensorRef &t : owned)
-        backend.release(t);
-    }
-  } releaser{backend, owned};
-  auto make = [&](DType dtype, std::vector<int64_t> shape,
-                  bool keep = false) -> rt::Expected<rt::TensorRef> {
-    rt::Expected<rt::TensorRef> t = backend.allocate(dtype, std::move(shape));
-    if (t && !keep)
-      owned.push_back(*t);
-    return t;
-  };
-  rt::Expected<rt::TensorRef> cu = make(DType::I32, {dims.numSeqs + 1});
-  rt::Expected<rt::TensorRef> indices =
-      make(DType::I32, {std::max<int64_t>(plan.numChunks, 1), 2});
+  Scratch scratch(backend);
+  rt::Expected<PlanTensors> tensors =
+      uploadPlan(backend, scratch, dims, offsets, plan);
   rt::Expected<rt::TensorRef> workspace =
-      make(DType::I8, {int64_t(Workspace::bytes(dims))});
-  rt::Expected<rt::TensorRef> chunkOffsets = make(DType::I32, {walks});
-  rt::Expected<rt::TensorRef> segmentOffsets =
-      make(DType::I32, {dims.numSegments + 1});
-  rt::Expected<rt::TensorRef> sequenceSegments =
-      make(DType::I32, {dims.numSeqs + 1});
-  for (auto *t : {&cu, &indices, &chunkOffsets, &workspace, &segmentOffsets,
-                  &sequenceSegments})
+      scratch.make(DType::I8, {int64_t(Workspace::bytes(dims))});
+  if (!tensors)
+    return tensors.status();
+  rt::Expected<rt::TensorRef> o =
+      scratch.make(dims.dtype, {dims.batch, dims.tokens, dims.hv, dims.headV});
+  for (auto *t : {&workspace, &o})
     if (!*t)
       return t->status();
-  rt::Expected<rt::TensorRef> o =
-      make(dims.dtype, {dims.batch, dims.tokens, dims.hv, dims.headV}, true);
-  if (!o)
-    return o.status();
   ForwardResult result;
   result.o = *o;
   if (options.outputFinalState) {
-    rt::Expected<rt::TensorRef> ht =
-        make(DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV}, true);
-    if (!ht) {
-      backend.release(*o);
+    rt::Expected<rt::TensorRef> ht = scratch.make(
+        DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV});
+    if (!ht)
       return ht.status();
-    }
     result.finalState = *ht;
   }
-  auto fail = [&](Status s) -> rt::Expected<ForwardResult> {
-    backend.release(result.o);
-    if (result.finalState.data)
-      backend.release(result.finalState);
+  if (Status s =
+          launchForward(backend, dims, q, k, v, g, beta, initialState, *tensors,
+                        Workspace::carve(dims, workspace->data), scale,
+                        result.o, result.finalState);
+      !s.ok())
     return s;
-  };
-  if (Status s = backend.upload(*cu, offsets.data(), offsets.size()); !s.ok())
-    return fail(s);
-  if (plan.numChunks) {
-    if (Status s = backend.upload(*indices, plan.chunkIndices.data(),
-                                  plan.chunkIndices.size());
+  scratch.keep(result.o);
+  if (result.finalState.data)
+    scratch.keep(result.finalState);
+  return result;
+}
+
+rt::Status tlc::ops::checkBackwardInputs(const Dims &dims,
+                                         const rt::TensorRef &dO,
+                                         const rt::TensorRef &dFinalState) {
+  if (Status s =
+          expectShape("do", dO, {dims.batch, dims.tokens, dims.hv, dims.headV},
+                      "[B, T, H_v, V]");
+      !s.ok())
+    return s;
+  if (dO.dtype != dims.dtype)
+    return invalid(fmt::format("do must have the dtype of v ({}), got {}",
+                               rt::dtypeName(dims.dtype),
+                               rt::dtypeName(dO.dtype)));
+  if (Status s = expectContiguous("do", dO); !s.ok())
+    return s;
+  if (dFinalState.data) {
+    if (Status s = expectShape("dht", dFinalState,
+                               {dims.numSeqs, dims.hv, dims.headK, dims.headV},
+                               "[N, H_v, K, V]");
         !s.ok())
-      return fail(s);
+      return s;
+    if (dFinalState.dtype != DType::F32)
+      return invalid(std::string("dht must be f32, got ") +
+                     rt::dtypeName(dFinalState.dtype));
+    if (Status s = expectContiguous("dht", dFinalState); !s.ok())
+      return s;
   }
-  if (Status s = backend.upload(*chunkOffsets, plan.chunkOffsets.data(),
-                                plan.chunkOffsets.size());
-      !s.ok())
-    return fail(s);
-  PlanTensors tensors{*cu, *indices, *chunkOffsets, {}, {}};
-  tensors.chunkIndices.shape[0] = std::max<int64_t>(plan.numChunks, 1);
-  if (dims.numSegments) {
-    for (auto [dst, values] :
-         {std::pair{*segmentOffsets, &plan.segmentOffsets},
-          std::pair{*sequenceSegments, &plan.sequenceSegments}})
-      if (Status s = backend.upload(dst, values->data(), values->size());
-          !s.ok())
-        return fail(s);
-    tensors.segmentOffsets = *segmentOffsets;
-    tensors.sequenceSegments = *sequenceSegments;
+  return Status();
+}
+
+namespace {
+/// The backward workspace's tensors, in BackwardWorkspace's order.
+TensorList backwardTensors(const Dims &d) {
+  int64_t t = d.batch * d.tokens, chunks = std::max<int64_t>(d.numChunks, 1);
+  return {{DType::F32, {d.hv, chunks, kChunk}},
+          {d.dtype, {1, t, d.hv, kChunk}},
+          {d.dtype, {1, t, d.hv, kChunk}},
+          {d.dtype, {chunks, d.hv, d.headK, d.headV}},
+          {d.dtype, {chunks, d.hv, d.headK, d.headV}},
+          {DType::F32, {1, t, d.hv, d.headK}},
+          {DType::F32, {1, t, d.hv, d.headK}}};
+}
+} // namespace
+
+size_t BackwardWorkspace::bytes(const Dims &dims) {
+  return listBytes(backwardTensors(dims));
+}
+
+BackwardWorkspace BackwardWorkspace::carve(const Dims &dims, void *base) {
+  std::vector<rt::TensorRef> p = carveList(backwardTensors(dims), base);
+  return BackwardWorkspace{p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
+}
+
+rt::Status tlc::ops::launchBackward(
+    Backend &backend, const Dims &dims, const rt::TensorRef &q,
+    const rt::TensorRef &k, const rt::TensorRef &v, const rt::TensorRef &g,
+    const rt::TensorRef &beta, const rt::TensorRef &initialState,
+    const rt::TensorRef &dO, const rt::TensorRef &dFinalState,
+    const PlanTensors &plan, const BackwardWorkspace &ws, float scale,
+    const BackwardResult &grads) {
+  if (!dims.numChunks)
+    return Status();
+  if (dims.numSegments)
+    return invalid("the backward walks whole sequences: its plan must not "
+                   "have segments");
+  using rt::Arg;
+  rt::TensorRef qp = packed(q), kp = packed(k), vp = packed(v), gp = packed(g),
+                bp = packed(beta), dop = packed(dO), dqp = packed(grads.dq),
+                dkp = packed(grads.dk), dvp = packed(grads.dv),
+                dgp = packed(grads.dg), dbp = packed(grads.dbeta);
+  const bool useH0 = initialState.data != nullptr;
+  const bool useDht = dFinalState.data != nullptr;
+  std::string kc = "K=" + std::to_string(dims.headK);
+  std::string vc = "V=" + std::to_string(dims.headV);
+  std::string dc = std::string("DT=") + dtypeConstant(dims.dtype);
+  // Missing optional tensors: zero-stride stand-ins the kernels never touch.
+  auto standIn = [&](DType dtype, std::vector<int64_t> shape) {
+    rt::TensorRef t = rt::TensorRef::make(ws.gcum.data, dtype, shape);
+    std::fill(t.strides, t.strides + t.rank, 0);
+    return t;
+  };
+  rt::TensorRef states4 =
+      standIn(DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV});
+  // gdn_solve twice: A diag(beta) for the state recompute, A for the
+  // gradients (the gcum both write is the same).
+  using Constants = std::vector<std::string>;
+  for (auto [constants, out] :
+       {std::pair{Constants{kc, dc}, ws.ab},
+        std::pair{Constants{kc, dc, "SCALE_BETA=False"}, ws.a}})
+    if (Status s = backend.launch(
+            "gdn_solve", constants,
+            {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
+             Arg::tensor(ws.gcum), Arg::tensor(out),
+             Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkIndices)});
+        !s.ok())
+      return s;
+  std::vector<std::string> chunkConstants = {
+      kc,
+      vc,
+      dc,
+      useH0 ? "USE_H0=True" : "USE_H0=False",
+      "STORE_HT=False",
+      "STATES=True"};
+  if (chunkBlocksPerMultiprocessor(dims.dtype) == 1) {
+    chunkConstants.push_back("STAGES=1");
+    chunkConstants.push_back("BLOCKS=1");
   }
-  Workspace ws = Workspace::carve(dims, workspace->data);
-  if (Status s = launchForward(backend, dims, q, k, v, g, beta, initialState,
-                               tensors, ws, scale, result.o, result.finalState);
+  if (Status s = backend.launch(
+          "gdn_chunk", chunkConstants,
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp),
+           Arg::tensor(ws.ab), Arg::tensor(ws.gcum),
+           Arg::tensor(standIn(
+               dims.dtype, {1, dims.batch * dims.tokens, dims.hv, dims.headV})),
+           Arg::tensor(useH0 ? initialState : states4), Arg::tensor(states4),
+           Arg::tensor(ws.states), Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
+           Arg::tensor(plan.chunkOffsets)});
       !s.ok())
-    return fail(s);
+    return s;
+  if (Status s = backend.launch(
+          "gdn_bwd_dh",
+          {kc, vc, dc, useDht ? "USE_DHT=True" : "USE_DHT=False",
+           useH0 ? "STORE_DH0=True" : "STORE_DH0=False"},
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.a), Arg::tensor(bp),
+           Arg::tensor(ws.gcum), Arg::tensor(dop),
+           Arg::tensor(useDht ? dFinalState : states4),
+           Arg::tensor(ws.stateGrads), Arg::tensor(dvp),
+           Arg::tensor(useH0 ? grads.dh0 : states4), Arg::f32(scale),
+           Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkOffsets)});
+      !s.ok())
+    return s;
+  std::vector<std::string> chunkGradConstants = {kc, vc, dc};
+  if (dims.dtype == DType::F32)
+    chunkGradConstants.push_back("BV=32"); // f32 tiles: half the V block
+  if (Status s = backend.launch(
+          "gdn_bwd_chunk", chunkGradConstants,
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),
+           Arg::tensor(bp), Arg::tensor(ws.gcum), Arg::tensor(dop),
+           Arg::tensor(ws.states), Arg::tensor(ws.stateGrads),
+           Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads), Arg::tensor(dgp),
+           Arg::tensor(dbp), Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
+           Arg::tensor(plan.chunkIndices)});
+      !s.ok())
+    return s;
+  return backend.launch("gdn_bwd_gva", {kc, dc},
+                        {Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads),
+                         Arg::tensor(dqp), Arg::tensor(dkp)});
+}
+
+rt::Expected<BackwardResult> tlc::ops::backward(
+    Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
+    const rt::TensorRef &v, const rt::TensorRef &g, const rt::TensorRef &beta,
+    const rt::TensorRef &initialState, const rt::TensorRef &dO,
+    const rt::TensorRef &dFinalState, const std::vector<int32_t> *cuSeqlens,
+    const BackwardOptions &options) {
+  rt::Expected<Dims> checked =
+      checkCall(q, k, v, g, beta, initialState, cuSeqlens);
+  if (!checked)
+    return checked.status();
+  Dims dims = *checked;
+  if (Status s = checkBackwardInputs(dims, dO, dFinalState); !s.ok())
+    return s;
+  std::vector<int32_t> offsets = sequenceOffsets(dims, cuSeqlens);
+  ChunkPlan plan = planChunks(offsets, kChunk);
+  dims.numChunks = plan.numChunks;
+  const float scale = scaleOrDefault(options.scale, dims);
+
+  Scratch scratch(backend);
+  rt::Expected<PlanTensors> tensors =
+      uploadPlan(backend, scratch, dims, offsets, plan);
+  if (!tensors)
+    return tensors.status();
+  const size_t workspaceBytes = BackwardWorkspace::bytes(dims);
+  rt::Expected<rt::TensorRef> workspace =
+      scratch.make(DType::I8, {int64_t(workspaceBytes)});
+  rt::Expected<rt::TensorRef> dq =
+      scratch.make(dims.dtype, {dims.batch, dims.tokens, dims.hqk, dims.headK});
+  rt::Expected<rt::TensorRef> dk =
+      scratch.make(dims.dtype, {dims.batch, dims.tokens, dims.hqk, dims.headK});
+  rt::Expected<rt::TensorRef> dv =
+      scratch.make(dims.dtype, {dims.batch, dims.tokens, dims.hv, dims.headV});
+  rt::Expected<rt::TensorRef> dg =
+      scratch.make(DType::F32, {dims.batch, dims.tokens, dims.hv});
+  rt::Expected<rt::TensorRef> dbeta =
+      scratch.make(DType::F32, {dims.batch, dims.tokens, dims.hv});
+  for (auto *t : {&workspace, &dq, &dk, &dv, &dg, &dbeta})
+    if (!*t)
+      return t->status();
+  BackwardResult result{*dq, *dk, *dv, *dg, *dbeta, {}};
+  if (initialState.data) {
+    rt::Expected<rt::TensorRef> dh0 = scratch.make(
+        DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV});
+    if (!dh0)
+      return dh0.status();
+    result.dh0 = *dh0;
+  }
+  if (Status s = launchBackward(backend, dims, q, k, v, g, beta, initialState,
+                                dO, dFinalState, *tensors,
+                                BackwardWorkspace::carve(dims, workspace->data),
+                                scale, result);
+      !s.ok())
+    return s;
+  for (const rt::TensorRef &t :
+       {result.dq, result.dk, result.dv, result.dg, result.dbeta, result.dh0})
+    if (t.data)
+      scratch.keep(t);
   return result;
 }
 

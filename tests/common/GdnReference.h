@@ -82,18 +82,23 @@ inline GdnInputs makeGdnInputs(const GdnCase &c, std::mt19937_64 &rng) {
   return in;
 }
 
+/// Token offsets of the case's sequences (B rows of T when dense).
+inline std::vector<int64_t> sequenceOffsets(const GdnCase &c) {
+  if (!c.cuSeqlens.empty())
+    return {c.cuSeqlens.begin(), c.cuSeqlens.end()};
+  std::vector<int64_t> cu;
+  for (int64_t b = 0; b <= c.batch; ++b)
+    cu.push_back(b * c.tokens);
+  return cu;
+}
+
 /// o [B, T, Hv, V] and final states [N, Hv, K, V], float64, token by token:
 /// S_t = e^{g_t} (I - b_t k_t k_t^T) S_{t-1} + b_t k_t v_t^T, o_t = scale S_t^T
 /// q_t.
 inline void gdnReference(const GdnCase &c, const GdnInputs &in, double scale,
                          std::vector<double> &o, std::vector<double> &ht) {
   const int64_t d = c.headDim, hqk = c.hqk, hv = c.hv;
-  std::vector<int64_t> cu;
-  if (c.cuSeqlens.empty())
-    for (int64_t b = 0; b <= c.batch; ++b)
-      cu.push_back(b * c.tokens);
-  else
-    cu.assign(c.cuSeqlens.begin(), c.cuSeqlens.end());
+  const std::vector<int64_t> cu = sequenceOffsets(c);
   const int64_t numSeqs = int64_t(cu.size()) - 1;
   o.assign(c.batch * c.tokens * hv * d, 0);
   ht.assign(numSeqs * hv * d * d, 0);
@@ -130,6 +135,116 @@ inline void gdnReference(const GdnCase &c, const GdnInputs &in, double scale,
       for (int64_t i = 0; i < d * d; ++i)
         ht[(n * hv + h) * d * d + i] = S[i];
     }
+}
+
+/// Gradients of GDN's inputs, float64, in the layouts of GdnInputs (dq, dk
+/// summed over each GVA group; dh0 empty without an initial state).
+struct GdnGrads {
+  std::vector<double> dq, dk, dv, dg, dbeta, dh0;
+};
+
+/// The adjoint of gdnReference, token by token in reverse, for the loss
+/// <o, dO> + <final states, dht> (dht empty: zero). With P = S_{t-1},
+/// a = e^{g_t}, b = beta_t and G the gradient of S_t (o_t's part added):
+/// dv = b G^T k, dbeta = (G^T k) . (v - a P^T k), dg = a (<P, G> - b
+/// (P^T k) . (G^T k)), dk = b G v - a b (P G^T k + G P^T k), and
+/// dP = a (G - b k (G^T k)^T).
+inline GdnGrads gdnReferenceBackward(const GdnCase &c, const GdnInputs &in,
+                                     double scale,
+                                     const std::vector<double> &dO,
+                                     const std::vector<double> &dht) {
+  const int64_t d = c.headDim, hqk = c.hqk, hv = c.hv;
+  const std::vector<int64_t> cu = sequenceOffsets(c);
+  const int64_t numSeqs = int64_t(cu.size()) - 1, bt = c.batch * c.tokens;
+  GdnGrads gr;
+  gr.dq.assign(bt * hqk * d, 0);
+  gr.dk.assign(bt * hqk * d, 0);
+  gr.dv.assign(bt * hv * d, 0);
+  gr.dg.assign(bt * hv, 0);
+  gr.dbeta.assign(bt * hv, 0);
+  if (!in.h0.empty())
+    gr.dh0.assign(numSeqs * hv * d * d, 0);
+  std::vector<double> G(d * d), kG(d), kP(d);
+  for (int64_t n = 0; n < numSeqs; ++n)
+    for (int64_t h = 0; h < hv; ++h) {
+      const int64_t hk = h / (hv / hqk), len = cu[n + 1] - cu[n];
+      // Every state S_0 .. S_len of the sequence, forward.
+      std::vector<std::vector<double>> S(len + 1, std::vector<double>(d * d));
+      for (int64_t i = 0; i < d * d; ++i)
+        S[0][i] = in.h0.empty() ? 0 : in.h0[(n * hv + h) * d * d + i];
+      for (int64_t s = 0; s < len; ++s) {
+        const int64_t t = cu[n] + s;
+        const float *k = &in.k[(t * hqk + hk) * d];
+        const float *v = &in.v[(t * hv + h) * d];
+        double a = std::exp(double(in.g[t * hv + h])), b = in.beta[t * hv + h];
+        for (int64_t j = 0; j < d; ++j) {
+          double x = 0;
+          for (int64_t i = 0; i < d; ++i)
+            x += k[i] * S[s][i * d + j];
+          kP[j] = x;
+        }
+        for (int64_t i = 0; i < d; ++i)
+          for (int64_t j = 0; j < d; ++j)
+            S[s + 1][i * d + j] =
+                a * (S[s][i * d + j] - b * k[i] * kP[j]) + b * k[i] * v[j];
+      }
+      for (int64_t i = 0; i < d * d; ++i)
+        G[i] = dht.empty() ? 0 : dht[(n * hv + h) * d * d + i];
+      for (int64_t s = len - 1; s >= 0; --s) {
+        const int64_t t = cu[n] + s;
+        const float *q = &in.q[(t * hqk + hk) * d];
+        const float *k = &in.k[(t * hqk + hk) * d];
+        const float *v = &in.v[(t * hv + h) * d];
+        const double *dot = &dO[(t * hv + h) * d];
+        const std::vector<double> &P = S[s], &St = S[s + 1];
+        double a = std::exp(double(in.g[t * hv + h])), b = in.beta[t * hv + h];
+        // o_t = scale S_t^T q_t.
+        for (int64_t i = 0; i < d; ++i) {
+          double x = 0;
+          for (int64_t j = 0; j < d; ++j) {
+            x += St[i * d + j] * dot[j];
+            G[i * d + j] += scale * q[i] * dot[j];
+          }
+          gr.dq[(t * hqk + hk) * d + i] += scale * x;
+        }
+        double pg = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          double x = 0, y = 0;
+          for (int64_t i = 0; i < d; ++i) {
+            x += k[i] * G[i * d + j];
+            y += k[i] * P[i * d + j];
+          }
+          kG[j] = x;
+          kP[j] = y;
+        }
+        for (int64_t i = 0; i < d * d; ++i)
+          pg += P[i] * G[i];
+        double dbeta = 0, kPkG = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          gr.dv[(t * hv + h) * d + j] = b * kG[j];
+          dbeta += kG[j] * (v[j] - a * kP[j]);
+          kPkG += kP[j] * kG[j];
+        }
+        gr.dbeta[t * hv + h] = dbeta;
+        gr.dg[t * hv + h] = a * (pg - b * kPkG);
+        for (int64_t i = 0; i < d; ++i) {
+          double gv = 0, pkg = 0, gkp = 0;
+          for (int64_t j = 0; j < d; ++j) {
+            gv += G[i * d + j] * v[j];
+            pkg += P[i * d + j] * kG[j];
+            gkp += G[i * d + j] * kP[j];
+          }
+          gr.dk[(t * hqk + hk) * d + i] += b * gv - a * b * (pkg + gkp);
+        }
+        for (int64_t i = 0; i < d; ++i)
+          for (int64_t j = 0; j < d; ++j)
+            G[i * d + j] = a * (G[i * d + j] - b * k[i] * kG[j]);
+      }
+      if (!gr.dh0.empty())
+        for (int64_t i = 0; i < d * d; ++i)
+          gr.dh0[(n * hv + h) * d * d + i] = G[i];
+    }
+  return gr;
 }
 
 /// The cases of gdn.md section 6 (small enough for the interpreter).

@@ -17,6 +17,12 @@
 // `wgmma=true`, a fragment used as a gemm's A operand (M rows, 16 x warps)
 // takes the same split, so wgmma can read it from registers.
 //
+// A fragment no gemm constrains takes the layout of the forced fragments it
+// meets in element-wise `tile.parallel` loops over its shape (a product of
+// two accumulators kept for a reduction, say), when they agree: a loop's
+// fragments then share one layout and it needs no staging. Otherwise it is
+// strided.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tlc/Dialect/Tile/TileDialect.h"
@@ -95,6 +101,7 @@ struct InferLayoutsPass
               !accumulators.count(alloc))
             registerOperands.try_emplace(alloc, gemm);
         });
+      SmallVector<AllocOp> unconstrained;
       launch.walk([&](AllocOp alloc) {
         if (alloc.getType().getScope() != MemoryScope::Fragment)
           return;
@@ -114,9 +121,7 @@ struct InferLayoutsPass
                      b.getNamedAttr("warps_n", b.getI64IntegerAttr(1))}));
             return;
           }
-          alloc->setAttr(TileDialect::getLayoutAttrName(),
-                         b.getDictionaryAttr(b.getNamedAttr(
-                             "kind", b.getStringAttr("strided"))));
+          unconstrained.push_back(alloc);
           return;
         }
         ArrayRef<int64_t> shape = alloc.getType().getShape();
@@ -142,7 +147,73 @@ struct InferLayoutsPass
                  b.getNamedAttr("warps_n",
                                 b.getI64IntegerAttr(split->second))}));
       });
+      propagateThroughLoops(launch, unconstrained, b);
     });
+  }
+
+  /// Gives each unconstrained fragment the one layout of the laid-out
+  /// fragments it shares element loops over its shape with (to a fixed
+  /// point, so a chain of temporaries follows its accumulator), or strided.
+  static void propagateThroughLoops(LaunchOp launch,
+                                    ArrayRef<AllocOp> unconstrained,
+                                    Builder &b) {
+    auto fragmentOf = [](Value buffer) -> AllocOp {
+      auto alloc = buffer.getDefiningOp<AllocOp>();
+      if (alloc && alloc.getType().getScope() == MemoryScope::Fragment)
+        return alloc;
+      return nullptr;
+    };
+    // Fragments accessed in each loop whose shape is the loop's.
+    SmallVector<SmallVector<AllocOp>> loops;
+    launch.walk([&](ParallelOp loop) {
+      SmallVector<AllocOp> &members = loops.emplace_back();
+      ArrayRef<int64_t> extents = loop.getExtents();
+      loop.walk([&](Operation *op) {
+        Value buffer;
+        if (auto load = dyn_cast<LoadOp>(op))
+          buffer = load.getBuffer();
+        else if (auto store = dyn_cast<StoreOp>(op))
+          buffer = store.getBuffer();
+        AllocOp alloc = buffer ? fragmentOf(buffer) : nullptr;
+        if (alloc && llvm::equal(alloc.getType().getShape(), extents) &&
+            !llvm::is_contained(members, alloc))
+          members.push_back(alloc);
+      });
+    });
+    DenseSet<Operation *> pending;
+    for (AllocOp alloc : unconstrained)
+      pending.insert(alloc);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (AllocOp alloc : unconstrained) {
+        if (!pending.count(alloc))
+          continue;
+        Attribute layout;
+        bool conflict = false;
+        for (ArrayRef<AllocOp> members : loops) {
+          if (!llvm::is_contained(members, alloc))
+            continue;
+          for (AllocOp other : members) {
+            if (pending.count(other))
+              continue;
+            Attribute theirs = other->getAttr(TileDialect::getLayoutAttrName());
+            if (layout && theirs != layout)
+              conflict = true;
+            layout = theirs;
+          }
+        }
+        if (!layout || conflict)
+          continue;
+        alloc->setAttr(TileDialect::getLayoutAttrName(), layout);
+        pending.erase(alloc);
+        changed = true;
+      }
+    }
+    for (AllocOp alloc : unconstrained)
+      if (pending.count(alloc))
+        alloc->setAttr(TileDialect::getLayoutAttrName(),
+                       b.getDictionaryAttr(
+                           b.getNamedAttr("kind", b.getStringAttr("strided"))));
   }
 };
 

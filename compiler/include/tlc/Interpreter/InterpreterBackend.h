@@ -20,7 +20,7 @@ namespace tlc::interp {
 
 class InterpreterBackend : public ops::Backend {
 public:
-  /// `sourcePath`: the .tl file holding the kernels (e.g. gdn_fwd.tl).
+  /// `sourcePath`: the .tl file holding the kernels (e.g. gdn.tl).
   explicit InterpreterBackend(std::string sourcePath);
   ~InterpreterBackend() override;
 

@@ -1,8 +1,9 @@
 //===- Gdn.h - Gated DeltaNet forward: host logic --------------*- C++ -*-===//
 //
-// The host side of GDN chunked prefill (docs/kernels/gdn.md): argument
+// The host side of GDN chunked prefill, forward and backward
+// (docs/kernels/gdn.md): argument
 // checks, chunk indices for packed sequences, buffers between kernels and
-// the launch order of kernels/gdn/gdn_fwd.tl. Kernels run through a backend:
+// the launch order of kernels/gdn/gdn.tl. Kernels run through a backend:
 // the CUDA runtime (GPU) or the CPU interpreter (tests, CI), so the same
 // host logic is tested without a GPU.
 //
@@ -31,7 +32,7 @@ public:
   /// Copies `count` int32 values from the host into `dst`.
   virtual rt::Status upload(const rt::TensorRef &dst, const int32_t *values,
                             size_t count) = 0;
-  /// Launches `kernel` of kernels/gdn/gdn_fwd.tl instantiated with
+  /// Launches `kernel` of kernels/gdn/gdn.tl instantiated with
   /// `constants` (each "NAME=VALUE", as for tlc -D).
   virtual rt::Status launch(std::string_view kernel,
                             const std::vector<std::string> &constants,
@@ -168,6 +169,58 @@ struct ChunkPlan {
 
 ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk,
                      int64_t segmentChunks = 0);
+
+struct BackwardOptions {
+  /// Defaults to K^-1/2 when not set (the forward's scale).
+  std::optional<float> scale;
+};
+
+/// Gradients of GDN's inputs, in FLA's conventions.
+struct BackwardResult {
+  rt::TensorRef dq, dk; // [B, T, H_qk, K], dtype of q (summed over groups)
+  rt::TensorRef dv;     // [B, T, H_v, V], dtype of v
+  rt::TensorRef dg;     // [B, T, H_v] f32, w.r.t. the raw (per-token) g
+  rt::TensorRef dbeta;  // [B, T, H_v] f32
+  rt::TensorRef dh0;    // [N, H_v, K, V] f32 (data null without h0)
+};
+
+/// Gradients of o, final_state = forward(...) given dO ([B, T, H_v, V],
+/// dtype of v) and dFinalState ([N, H_v, K, V] f32; data == nullptr for
+/// none), for the same inputs. The forward is recomputed (its chunk-entry
+/// states), nothing of it is kept. The caller releases the results.
+rt::Expected<BackwardResult>
+backward(Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
+         const rt::TensorRef &v, const rt::TensorRef &g,
+         const rt::TensorRef &beta, const rt::TensorRef &initialState,
+         const rt::TensorRef &dO, const rt::TensorRef &dFinalState,
+         const std::vector<int32_t> *cuSeqlens, const BackwardOptions &options);
+
+/// Checks the backward's extra inputs against `dims` (from checkInputs).
+rt::Status checkBackwardInputs(const Dims &dims, const rt::TensorRef &dO,
+                               const rt::TensorRef &dFinalState);
+
+/// The backward's tensors between kernels: gcum and Ab as in Workspace
+/// (the state recompute runs the forward's gdn_chunk), A itself
+/// [1, T, H_v, 64] (dtype of q), every chunk's entering state and the
+/// gradient of its leaving state, [NT, H_v, K, V] each in the dtype of q,
+/// and dq, dk per value head [1, T, H_v, K] f32 before the GVA sum.
+struct BackwardWorkspace {
+  rt::TensorRef gcum, ab, a, states, stateGrads, dqHeads, dkHeads;
+  static size_t bytes(const Dims &dims);
+  static BackwardWorkspace carve(const Dims &dims, void *base);
+};
+
+/// Launches the backward's kernels on caller memory (no allocation, no host
+/// copy). `plan` is unsplit (no segments). dh0 is written when
+/// `initialState.data` is set; dFinalState may be null (zero).
+rt::Status
+launchBackward(Backend &backend, const Dims &dims, const rt::TensorRef &q,
+               const rt::TensorRef &k, const rt::TensorRef &v,
+               const rt::TensorRef &g, const rt::TensorRef &beta,
+               const rt::TensorRef &initialState, const rt::TensorRef &dO,
+               const rt::TensorRef &dFinalState, const PlanTensors &plan,
+               const BackwardWorkspace &workspace, float scale,
+               const BackwardResult &grads);
 
 /// The CUDA backend: kernels compiled ahead of time by tlc into
 /// `kernelDir/<variant>/<kernel>.ptx` (see gdnVariantName), device memory
