@@ -223,6 +223,56 @@ Status gdnFromC(const tlc_gdn_forward_args *args, GdnCall &call) {
   return {};
 }
 
+/// Converts and checks the backward's arguments: the forward's (through
+/// gdnFromC, with d_o standing in for o) and the gradients.
+struct GdnBackwardCall {
+  GdnCall forward;
+  TensorRef dO, dht;
+  tlc::ops::BackwardResult grads;
+};
+Status gdnBackwardFromC(const tlc_gdn_backward_args *args,
+                        GdnBackwardCall &call) {
+  if (!args)
+    return nullArgument("the GDN backward arguments");
+  tlc_gdn_forward_args forward{};
+  forward.q = args->q;
+  forward.k = args->k;
+  forward.v = args->v;
+  forward.g = args->g;
+  forward.beta = args->beta;
+  forward.initial_state = args->initial_state;
+  forward.cu_seqlens = args->cu_seqlens;
+  forward.chunk_indices = args->chunk_indices;
+  forward.chunk_offsets = args->chunk_offsets;
+  forward.o = args->d_o;
+  if (Status s = gdnFromC(&forward, call.forward); !s.ok())
+    return s;
+  call.dO = call.forward.o;
+  if (args->d_final_state.data)
+    if (Status s = tensorFromC(args->d_final_state, "d_final_state", call.dht);
+        !s.ok())
+      return s;
+  tlc::ops::BackwardResult &g = call.grads;
+  std::pair<const tlc_arg *, TensorRef *> fields[] = {{&args->dq, &g.dq},
+                                                      {&args->dk, &g.dk},
+                                                      {&args->dv, &g.dv},
+                                                      {&args->dg, &g.dg},
+                                                      {&args->dbeta, &g.dbeta}};
+  const char *names[] = {"dq", "dk", "dv", "dg", "dbeta"};
+  for (size_t i = 0; i < std::size(fields); ++i)
+    if (Status s = tensorFromC(*fields[i].first, names[i], *fields[i].second);
+        !s.ok())
+      return s;
+  if (call.forward.h0.data)
+    if (Status s = tensorFromC(args->dh0, "dh0", g.dh0); !s.ok())
+      return s;
+  if (Status s =
+          tlc::ops::checkBackwardInputs(call.forward.dims, call.dO, call.dht);
+      !s.ok())
+    return s;
+  return tlc::ops::checkGradients(call.forward.dims, g);
+}
+
 /// Stores a loaded module in `*out`.
 Status wrapModule(Expected<Module> m, tlc_module **out) {
   if (!m)
@@ -389,6 +439,44 @@ tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
         backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
         call.plan, tlc::ops::Workspace::carve(call.dims, args->workspace),
         args->scale, call.o, call.ht);
+  });
+}
+
+tlc_status tlc_gdn_backward_workspace_bytes(const tlc_gdn_backward_args *args,
+                                            size_t *bytes) {
+  return guarded([&] {
+    GdnBackwardCall call;
+    if (!bytes)
+      return nullArgument("the output pointer");
+    if (Status s = gdnBackwardFromC(args, call); !s.ok())
+      return s;
+    *bytes = tlc::ops::BackwardWorkspace::bytes(call.forward.dims);
+    return Status();
+  });
+}
+
+tlc_status tlc_gdn_backward(const char *kernel_dir, void *stream,
+                            const tlc_gdn_backward_args *args) {
+  return guarded([&] {
+    GdnBackwardCall call;
+    if (!kernel_dir)
+      return nullArgument("the kernel folder");
+    if (Status s = gdnBackwardFromC(args, call); !s.ok())
+      return s;
+    const tlc::ops::Dims &dims = call.forward.dims;
+    size_t need = tlc::ops::BackwardWorkspace::bytes(dims);
+    if (!args->workspace || args->workspace_bytes < need)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN backward needs a workspace "
+                                       "of {} bytes, got {} at {}",
+                                       need, args->workspace_bytes,
+                                       fmt::ptr(args->workspace)));
+    tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
+    const GdnCall &f = call.forward;
+    return tlc::ops::launchBackward(
+        backend, dims, f.q, f.k, f.v, f.g, f.beta, f.h0, call.dO, call.dht,
+        f.plan, tlc::ops::BackwardWorkspace::carve(dims, args->workspace),
+        args->scale, call.grads);
   });
 }
 

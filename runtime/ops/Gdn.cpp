@@ -579,6 +579,53 @@ rt::Status tlc::ops::checkBackwardInputs(const Dims &dims,
   return Status();
 }
 
+rt::Status tlc::ops::checkGradients(const Dims &dims,
+                                    const BackwardResult &grads) {
+  const int64_t b = dims.batch, t = dims.tokens;
+  struct Expect {
+    const char *name;
+    const rt::TensorRef *tensor;
+    std::vector<int64_t> shape;
+    const char *meaning;
+    DType dtype;
+  } expected[] = {
+      {"dq",
+       &grads.dq,
+       {b, t, dims.hqk, dims.headK},
+       "[B, T, H_qk, K]",
+       dims.dtype},
+      {"dk",
+       &grads.dk,
+       {b, t, dims.hqk, dims.headK},
+       "[B, T, H_qk, K]",
+       dims.dtype},
+      {"dv",
+       &grads.dv,
+       {b, t, dims.hv, dims.headV},
+       "[B, T, H_v, V]",
+       dims.dtype},
+      {"dg", &grads.dg, {b, t, dims.hv}, "[B, T, H_v]", DType::F32},
+      {"dbeta", &grads.dbeta, {b, t, dims.hv}, "[B, T, H_v]", DType::F32},
+      {"dh0",
+       &grads.dh0,
+       {dims.numSeqs, dims.hv, dims.headK, dims.headV},
+       "[N, H_v, K, V]",
+       DType::F32}};
+  for (const Expect &e : expected) {
+    if (!e.tensor->data && e.tensor == &grads.dh0)
+      continue;
+    if (Status s = expectShape(e.name, *e.tensor, e.shape, e.meaning); !s.ok())
+      return s;
+    if (e.tensor->dtype != e.dtype)
+      return invalid(fmt::format("{} must be {}, got {}", e.name,
+                                 rt::dtypeName(e.dtype),
+                                 rt::dtypeName(e.tensor->dtype)));
+    if (Status s = expectContiguous(e.name, *e.tensor); !s.ok())
+      return s;
+  }
+  return Status();
+}
+
 namespace {
 /// The backward workspace's tensors, in BackwardWorkspace's order.
 TensorList backwardTensors(const Dims &d) {
@@ -646,16 +693,12 @@ rt::Status tlc::ops::launchBackward(
         !s.ok())
       return s;
   std::vector<std::string> chunkConstants = {
-      kc,
-      vc,
-      dc,
-      useH0 ? "USE_H0=True" : "USE_H0=False",
-      "STORE_HT=False",
-      "STATES=True"};
+      kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False", "STORE_HT=False"};
   if (chunkBlocksPerMultiprocessor(dims.dtype) == 1) {
     chunkConstants.push_back("STAGES=1");
     chunkConstants.push_back("BLOCKS=1");
   }
+  chunkConstants.push_back("STATES=True");
   if (Status s = backend.launch(
           "gdn_chunk", chunkConstants,
           {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp),
@@ -667,10 +710,13 @@ rt::Status tlc::ops::launchBackward(
            Arg::tensor(plan.chunkOffsets)});
       !s.ok())
     return s;
+  std::vector<std::string> dhConstants = {
+      kc, vc, dc, useDht ? "USE_DHT=True" : "USE_DHT=False",
+      useH0 ? "STORE_DH0=True" : "STORE_DH0=False"};
+  if (dims.dtype == DType::F32)
+    dhConstants.push_back("STAGES=1"); // f32 tiles fit one stage
   if (Status s = backend.launch(
-          "gdn_bwd_dh",
-          {kc, vc, dc, useDht ? "USE_DHT=True" : "USE_DHT=False",
-           useH0 ? "STORE_DH0=True" : "STORE_DH0=False"},
+          "gdn_bwd_dh", dhConstants,
           {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.a), Arg::tensor(bp),
            Arg::tensor(ws.gcum), Arg::tensor(dop),
            Arg::tensor(useDht ? dFinalState : states4),

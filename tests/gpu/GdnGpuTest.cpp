@@ -1,7 +1,9 @@
 //===- GdnGpuTest.cpp - GDN forward on the GPU vs float64 -----------------===//
 //
-// tlc::ops::forward with the CUDA backend on the cases of gdn.md section 6,
-// plus the large case (B=1, T=8192, H_qk=8, H_v=32, K=V=128), timed.
+// tlc::ops::forward and tlc::ops::backward with the CUDA backend on the
+// cases of gdn.md section 6 (outputs and workspace poisoned with NaN, fresh
+// random inputs), plus the large case (B=1, T=8192, H_qk=8, H_v=32,
+// K=V=128), timed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -167,6 +169,133 @@ TEST_CASE("GDN context parallelism on and off agree with the reference",
   }
 }
 
+namespace {
+
+struct BackwardRun {
+  double dq = 0, dk = 0, dv = 0, dg = 0, dbeta = 0, dh0 = 0;
+  double ms = 0;
+};
+
+BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
+                            bool reference = true, int timedRuns = 0) {
+  test::GdnInputs in = test::makeGdnInputs(c, rng());
+  const int64_t d = c.headDim;
+  int64_t numSeqs =
+      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
+  std::normal_distribution<float> normal;
+  std::vector<float> dOValues(c.batch * c.tokens * c.hv * d);
+  for (float &x : dOValues)
+    x = normal(rng());
+  // A final-state gradient where the case has an initial state.
+  std::vector<float> dhtValues(c.initialState ? numSeqs * c.hv * d * d : 1);
+  for (float &x : dhtValues)
+    x = normal(rng());
+  HostTensor q = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
+  HostTensor k = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
+  HostTensor v = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, in.v);
+  HostTensor g = hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g);
+  HostTensor beta =
+      hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta);
+  HostTensor dO = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, dOValues);
+  std::vector<int64_t> stateShape = {numSeqs, c.hv, d, d};
+  std::vector<float> h0Values = in.h0.empty() ? std::vector<float>(1) : in.h0;
+  HostTensor h0 = hostTensor(
+      rt::DType::F32, in.h0.empty() ? std::vector<int64_t>{1} : stateShape,
+      h0Values);
+  HostTensor dht = hostTensor(
+      rt::DType::F32, c.initialState ? stateShape : std::vector<int64_t>{1},
+      dhtValues);
+  DeviceTensor qD(q), kD(k), vD(v), gD(g), betaD(beta), h0D(h0), dOD(dO),
+      dhtD(dht);
+  rt::TensorRef h0Ref, dhtRef;
+  if (c.initialState) {
+    h0Ref = h0D.arg().ref;
+    dhtRef = dhtD.arg().ref;
+  }
+  PoisoningBackend backend(kernelDir() + "/gdn");
+  auto call = [&] {
+    return ops::backward(backend, qD.arg().ref, kD.arg().ref, vD.arg().ref,
+                         gD.arg().ref, betaD.arg().ref, h0Ref, dOD.arg().ref,
+                         dhtRef, c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens,
+                         ops::BackwardOptions());
+  };
+  auto release = [&](const ops::BackwardResult &r) {
+    for (const rt::TensorRef &t : {r.dq, r.dk, r.dv, r.dg, r.dbeta, r.dh0})
+      if (t.data)
+        backend.release(t);
+  };
+  BackwardRun run;
+  if (timedRuns)
+    run.ms = medianMs(
+        [&] {
+          rt::Expected<ops::BackwardResult> r = call();
+          REQUIRE(r);
+          release(*r);
+        },
+        timedRuns);
+  rt::Expected<ops::BackwardResult> r = call();
+  if (!r)
+    FAIL(r.status().message());
+  if (!reference) {
+    release(*r);
+    return run;
+  }
+  std::vector<double> dOd(dOValues.begin(), dOValues.end()), dhtd;
+  if (c.initialState)
+    dhtd.assign(dhtValues.begin(), dhtValues.end());
+  test::GdnGrads ref =
+      test::gdnReferenceBackward(c, in, 1 / std::sqrt(double(d)), dOd, dhtd);
+  run.dq = relativeRms(download(r->dq), ref.dq);
+  run.dk = relativeRms(download(r->dk), ref.dk);
+  run.dv = relativeRms(download(r->dv), ref.dv);
+  run.dg = relativeRms(download(r->dg), ref.dg);
+  run.dbeta = relativeRms(download(r->dbeta), ref.dbeta);
+  if (!ref.dh0.empty())
+    run.dh0 = relativeRms(download(r->dh0), ref.dh0);
+  release(*r);
+  return run;
+}
+
+} // namespace
+
+TEST_CASE("GDN backward meets the accuracy bar on the GPU", "[gpu][gdn]") {
+  std::vector<test::GdnCase> cases = test::gdnCases();
+  test::GdnCase c;
+  c.name = "sequences of length 1 and 65, strong decay";
+  c.tokens = 66;
+  c.cuSeqlens = {0, 1, 66};
+  c.strongDecay = true;
+  cases.push_back(c);
+  c = {};
+  c.name = "two long sequences, GVA 2, K=V=128";
+  c.tokens = 1500;
+  c.cuSeqlens = {0, 1000, 1500};
+  c.hqk = 2;
+  c.hv = 4;
+  c.headDim = 128;
+  c.zeroGateHeads = {1};
+  cases.push_back(c);
+  for (rt::DType dtype : {rt::DType::BF16, rt::DType::F16, rt::DType::F32}) {
+    for (const test::GdnCase &bc : cases) {
+      BackwardRun e = runBackwardCase(bc, dtype);
+      std::printf("GDN backward %-5s %-50s dq %.1e dk %.1e dv %.1e dg %.1e "
+                  "dbeta %.1e dh0 %.1e\n",
+                  rt::dtypeName(dtype), bc.name.c_str(), e.dq, e.dk, e.dv, e.dg,
+                  e.dbeta, e.dh0);
+      INFO(bc.name << " " << rt::dtypeName(dtype));
+      // gdn.md: 8e-3 (dq, dk, dv, dh0) and 2e-2 (dg, dbeta); f32 1e-4.
+      double bar = dtype == rt::DType::F32 ? 1e-4 : 8e-3;
+      double gateBar = dtype == rt::DType::F32 ? 1e-4 : 2e-2;
+      CHECK(e.dq < bar);
+      CHECK(e.dk < bar);
+      CHECK(e.dv < bar);
+      CHECK(e.dh0 < bar);
+      CHECK(e.dg < gateBar);
+      CHECK(e.dbeta < gateBar);
+    }
+  }
+}
+
 TEST_CASE("GDN forward, large case, timed", "[gpu][gdn][bench]") {
   test::GdnCase c;
   c.name = "B=1 T=8192 Hqk=8 Hv=32 K=V=128";
@@ -188,4 +317,9 @@ TEST_CASE("GDN forward, large case, timed", "[gpu][gdn][bench]") {
   }
   std::printf("BENCH tlc GDN forward %s: %.3f ms (median of 10)\n",
               c.name.c_str(), run.ms);
+  c.initialState = false;
+  BackwardRun back = runBackwardCase(c, rt::DType::BF16, false, 5);
+  std::printf("BENCH tlc GDN backward %s: %.3f ms (median of 5, with its "
+              "allocations)\n",
+              c.name.c_str(), back.ms);
 }

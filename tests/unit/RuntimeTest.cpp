@@ -756,3 +756,48 @@ TEST_CASE("arguments TMA cannot describe select the fallback kernel",
   REQUIRE(plan);
   CHECK_FALSE(plan->useFallback);
 }
+
+TEST_CASE("C ABI: GDN backward arguments are checked by name",
+          "[runtime][c-abi]") {
+  // Shapes only: nothing is launched (the workspace query checks
+  // everything the launch would).
+  void *p = reinterpret_cast<void *>(uintptr_t(256));
+  tlc_gdn_backward_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = cTensor(p, TLC_DTYPE_BF16, {1, 100, 1, 64});
+  args.k = cTensor(p, TLC_DTYPE_BF16, {1, 100, 1, 64});
+  args.v = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2, 64});
+  args.g = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
+  args.beta = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
+  args.cu_seqlens = cTensor(p, TLC_DTYPE_I32, {2});
+  args.chunk_indices = cTensor(p, TLC_DTYPE_I32, {2, 2});
+  args.chunk_offsets = cTensor(p, TLC_DTYPE_I32, {1});
+  args.d_o = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2, 64});
+  args.dq = cTensor(p, TLC_DTYPE_BF16, {1, 100, 1, 64});
+  args.dk = cTensor(p, TLC_DTYPE_BF16, {1, 100, 1, 64});
+  args.dv = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2, 64});
+  args.dg = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
+  args.dbeta = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
+  size_t bytes = 0;
+  REQUIRE(tlc_gdn_backward_workspace_bytes(&args, &bytes) == TLC_OK);
+  CHECK(bytes > 0);
+  args.dq = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2, 64});
+  CHECK(tlc_gdn_backward_workspace_bytes(&args, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(),
+             Contains("dq must have shape [B, T, H_qk, K] = [1, 100, 1, 64], "
+                      "got [1, 100, 2, 64]"));
+  args.dq = args.dk;
+  args.dg = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2});
+  CHECK(tlc_gdn_backward_workspace_bytes(&args, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(), Contains("dg must be f32, got bf16"));
+  args.dg = args.dbeta;
+  args.d_o = cTensor(p, TLC_DTYPE_F16, {1, 100, 2, 64});
+  CHECK(tlc_gdn_backward_workspace_bytes(&args, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(),
+             Contains("do must have the dtype of v (bf16), got f16"));
+  CHECK(tlc_gdn_backward_workspace_bytes(nullptr, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+}

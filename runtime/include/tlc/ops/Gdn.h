@@ -199,6 +199,11 @@ backward(Backend &backend, const rt::TensorRef &q, const rt::TensorRef &k,
 rt::Status checkBackwardInputs(const Dims &dims, const rt::TensorRef &dO,
                                const rt::TensorRef &dFinalState);
 
+/// Checks the gradients' tensors against `dims`: dq, dk [B, T, H_qk, K]
+/// and dv [B, T, H_v, V] in the dtype of q, dg and dbeta [B, T, H_v] f32,
+/// all contiguous, and dh0 [N, H_v, K, V] f32 when its data is set.
+rt::Status checkGradients(const Dims &dims, const BackwardResult &grads);
+
 /// The backward's tensors between kernels: gcum and Ab as in Workspace
 /// (the state recompute runs the forward's gdn_chunk), A itself
 /// [1, T, H_v, 64] (dtype of q), every chunk's entering state and the

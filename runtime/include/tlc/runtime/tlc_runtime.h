@@ -129,6 +129,30 @@ TLC_API tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
 TLC_API tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                                    const tlc_gdn_forward_args *args);
 
+/* Gated DeltaNet backward with caller-provided memory (no allocation, no
+ * host copy: graph-capturable). The inputs and index tensors are the
+ * forward's, with an unsplit plan (no segments); d_o [B, T, H_v, V] in v's
+ * dtype; d_final_state [N, H_v, K, V] f32 (data NULL: zero). It writes dq,
+ * dk [B, T, H_qk, K] (dtype of q, summed over each GVA group), dv (dtype of
+ * v), dg and dbeta [B, T, H_v] f32, and dh0 [N, H_v, K, V] f32 when
+ * initial_state is given. */
+typedef struct tlc_gdn_backward_args {
+  tlc_arg q, k, v, g, beta;
+  tlc_arg initial_state; /* data NULL: none (and no dh0) */
+  tlc_arg cu_seqlens, chunk_indices, chunk_offsets;
+  tlc_arg d_o;
+  tlc_arg d_final_state; /* data NULL: zero */
+  tlc_arg dq, dk, dv, dg, dbeta, dh0;
+  void *workspace; /* device memory of tlc_gdn_backward_workspace_bytes() */
+  size_t workspace_bytes;
+  float scale;
+} tlc_gdn_backward_args;
+
+TLC_API tlc_status tlc_gdn_backward_workspace_bytes(
+    const tlc_gdn_backward_args *args, size_t *bytes);
+TLC_API tlc_status tlc_gdn_backward(const char *kernel_dir, void *stream,
+                                    const tlc_gdn_backward_args *args);
+
 /* The chunk lists of packed sequences with offsets cu_seqlens[0..num_seqs]
  * (host memory), as tlc::ops::planChunks makes them for `chunk`-token
  * chunks: chunk_indices receives a (sequence, chunk in sequence) pair a
