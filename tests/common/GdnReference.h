@@ -247,6 +247,32 @@ inline GdnGrads gdnReferenceBackward(const GdnCase &c, const GdnInputs &in,
   return gr;
 }
 
+/// The gradients fed to the backward: dO for every output, and dht
+/// (empty: none) where the case has an initial state, so both ends of the
+/// state chain carry gradient.
+struct GdnGradSeeds {
+  std::vector<float> dO, dht;
+};
+inline GdnGradSeeds makeGdnGradSeeds(const GdnCase &c, std::mt19937_64 &rng) {
+  std::normal_distribution<float> normal;
+  const int64_t d = c.headDim, numSeqs = int64_t(sequenceOffsets(c).size()) - 1;
+  GdnGradSeeds seeds;
+  seeds.dO.resize(c.batch * c.tokens * c.hv * d);
+  for (float &x : seeds.dO)
+    x = normal(rng);
+  if (c.initialState) {
+    seeds.dht.resize(numSeqs * c.hv * d * d);
+    for (float &x : seeds.dht)
+      x = normal(rng);
+  }
+  return seeds;
+}
+
+/// Relative RMS errors of the backward's gradients (dh0 0 without h0).
+struct GdnGradErrors {
+  double dq = 0, dk = 0, dv = 0, dg = 0, dbeta = 0, dh0 = 0;
+};
+
 /// The cases of gdn.md section 6 (small enough for the interpreter).
 inline std::vector<GdnCase> gdnCases() {
   std::vector<GdnCase> cases;
@@ -314,6 +340,19 @@ inline std::vector<GdnCase> gdnCases() {
   c.initialState = false;
   c.normalizeQK = false;
   c.segmentChunks = 1;
+  cases.push_back(c);
+  return cases;
+}
+
+/// The backward's cases: section 6's plus sequences of length 1 and 65
+/// under strong decay.
+inline std::vector<GdnCase> gdnBackwardCases() {
+  std::vector<GdnCase> cases = gdnCases();
+  GdnCase c;
+  c.name = "sequences of length 1 and 65, strong decay";
+  c.tokens = 66;
+  c.cuSeqlens = {0, 1, 66};
+  c.strongDecay = true;
   cases.push_back(c);
   return cases;
 }

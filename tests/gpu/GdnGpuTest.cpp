@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GpuTestUtil.h"
+#include "common/GdnChecks.h"
 #include "common/GdnReference.h"
 
 #include "tlc/ops/Gdn.h"
@@ -172,7 +173,7 @@ TEST_CASE("GDN context parallelism on and off agree with the reference",
 namespace {
 
 struct BackwardRun {
-  double dq = 0, dk = 0, dv = 0, dg = 0, dbeta = 0, dh0 = 0;
+  test::GdnGradErrors errors;
   double ms = 0;
 };
 
@@ -182,14 +183,10 @@ BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
   const int64_t d = c.headDim;
   int64_t numSeqs =
       c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
-  std::normal_distribution<float> normal;
-  std::vector<float> dOValues(c.batch * c.tokens * c.hv * d);
-  for (float &x : dOValues)
-    x = normal(rng());
-  // A final-state gradient where the case has an initial state.
-  std::vector<float> dhtValues(c.initialState ? numSeqs * c.hv * d * d : 1);
-  for (float &x : dhtValues)
-    x = normal(rng());
+  test::GdnGradSeeds seeds = test::makeGdnGradSeeds(c, rng());
+  std::vector<float> &dOValues = seeds.dO;
+  std::vector<float> dhtValues =
+      seeds.dht.empty() ? std::vector<float>(1) : seeds.dht;
   HostTensor q = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
   HostTensor k = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
   HostTensor v = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, in.v);
@@ -245,13 +242,14 @@ BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
     dhtd.assign(dhtValues.begin(), dhtValues.end());
   test::GdnGrads ref =
       test::gdnReferenceBackward(c, in, 1 / std::sqrt(double(d)), dOd, dhtd);
-  run.dq = relativeRms(download(r->dq), ref.dq);
-  run.dk = relativeRms(download(r->dk), ref.dk);
-  run.dv = relativeRms(download(r->dv), ref.dv);
-  run.dg = relativeRms(download(r->dg), ref.dg);
-  run.dbeta = relativeRms(download(r->dbeta), ref.dbeta);
+  test::GdnGradErrors &e = run.errors;
+  e.dq = relativeRms(download(r->dq), ref.dq);
+  e.dk = relativeRms(download(r->dk), ref.dk);
+  e.dv = relativeRms(download(r->dv), ref.dv);
+  e.dg = relativeRms(download(r->dg), ref.dg);
+  e.dbeta = relativeRms(download(r->dbeta), ref.dbeta);
   if (!ref.dh0.empty())
-    run.dh0 = relativeRms(download(r->dh0), ref.dh0);
+    e.dh0 = relativeRms(download(r->dh0), ref.dh0);
   release(*r);
   return run;
 }
@@ -259,14 +257,8 @@ BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
 } // namespace
 
 TEST_CASE("GDN backward meets the accuracy bar on the GPU", "[gpu][gdn]") {
-  std::vector<test::GdnCase> cases = test::gdnCases();
+  std::vector<test::GdnCase> cases = test::gdnBackwardCases();
   test::GdnCase c;
-  c.name = "sequences of length 1 and 65, strong decay";
-  c.tokens = 66;
-  c.cuSeqlens = {0, 1, 66};
-  c.strongDecay = true;
-  cases.push_back(c);
-  c = {};
   c.name = "two long sequences, GVA 2, K=V=128";
   c.tokens = 1500;
   c.cuSeqlens = {0, 1000, 1500};
@@ -275,25 +267,11 @@ TEST_CASE("GDN backward meets the accuracy bar on the GPU", "[gpu][gdn]") {
   c.headDim = 128;
   c.zeroGateHeads = {1};
   cases.push_back(c);
-  for (rt::DType dtype : {rt::DType::BF16, rt::DType::F16, rt::DType::F32}) {
-    for (const test::GdnCase &bc : cases) {
-      BackwardRun e = runBackwardCase(bc, dtype);
-      std::printf("GDN backward %-5s %-50s dq %.1e dk %.1e dv %.1e dg %.1e "
-                  "dbeta %.1e dh0 %.1e\n",
-                  rt::dtypeName(dtype), bc.name.c_str(), e.dq, e.dk, e.dv, e.dg,
-                  e.dbeta, e.dh0);
-      INFO(bc.name << " " << rt::dtypeName(dtype));
-      // gdn.md: 8e-3 (dq, dk, dv, dh0) and 2e-2 (dg, dbeta); f32 1e-4.
-      double bar = dtype == rt::DType::F32 ? 1e-4 : 8e-3;
-      double gateBar = dtype == rt::DType::F32 ? 1e-4 : 2e-2;
-      CHECK(e.dq < bar);
-      CHECK(e.dk < bar);
-      CHECK(e.dv < bar);
-      CHECK(e.dh0 < bar);
-      CHECK(e.dg < gateBar);
-      CHECK(e.dbeta < gateBar);
-    }
-  }
+  for (rt::DType dtype : {rt::DType::BF16, rt::DType::F16, rt::DType::F32})
+    for (const test::GdnCase &bc : cases)
+      test::checkGradErrors(std::string(rt::dtypeName(dtype)) + " " + bc.name,
+                            runBackwardCase(bc, dtype).errors,
+                            dtype == rt::DType::F32, 1e-4);
 }
 
 TEST_CASE("GDN forward, large case, timed", "[gpu][gdn][bench]") {

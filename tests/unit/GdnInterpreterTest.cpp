@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "common/GdnChecks.h"
 #include "common/GdnReference.h"
 
 #include "tlc/Interpreter/InterpreterBackend.h"
@@ -111,50 +112,39 @@ TEST_CASE("GDN forward in the interpreter meets the accuracy bar", "[gdn]") {
 
 namespace {
 
-struct GradErrors {
-  double dq, dk, dv, dg, dbeta, dh0;
-};
-
-GradErrors runBackwardCase(const test::GdnCase &c, rt::DType dtype,
-                           uint64_t seed) {
+test::GdnGradErrors runBackwardCase(const test::GdnCase &c, rt::DType dtype,
+                                    uint64_t seed) {
   std::mt19937_64 rng(seed);
   test::GdnInputs in = test::makeGdnInputs(c, rng);
+  test::GdnGradSeeds seeds = test::makeGdnGradSeeds(c, rng);
   InterpreterBackend backend(TLC_SOURCE_DIR "/kernels/gdn/gdn.tl");
   const int64_t d = c.headDim;
-  int64_t numSeqs =
-      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
-  std::normal_distribution<float> normal;
-  std::vector<float> dO(c.batch * c.tokens * c.hv * d), dht;
-  for (float &x : dO)
-    x = normal(rng);
-  // The final state's gradient where the case has an initial state (both
-  // ends of the state chain then carry gradient), none otherwise.
-  if (c.initialState) {
-    dht.resize(numSeqs * c.hv * d * d);
-    for (float &x : dht)
-      x = normal(rng);
-  }
   auto [q, k, v, g, beta, h0] = uploadInputs(backend, c, dtype, in);
-  rt::TensorRef dOt =
-      hostTensor(backend, dtype, {c.batch, c.tokens, c.hv, d}, dO);
-  rt::TensorRef dhtT;
-  if (!dht.empty())
-    dhtT = hostTensor(backend, rt::DType::F32, {numSeqs, c.hv, d, d}, dht);
+  rt::TensorRef dO =
+      hostTensor(backend, dtype, {c.batch, c.tokens, c.hv, d}, seeds.dO);
+  rt::TensorRef dht;
+  if (!seeds.dht.empty())
+    dht = hostTensor(backend, rt::DType::F32,
+                     {int64_t(seeds.dht.size()) / (c.hv * d * d), c.hv, d, d},
+                     seeds.dht);
   rt::Expected<ops::BackwardResult> out = ops::backward(
-      backend, q, k, v, g, beta, h0, dOt, dhtT,
+      backend, q, k, v, g, beta, h0, dO, dht,
       c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens, ops::BackwardOptions());
   if (!out)
     FAIL(out.status().message());
-  test::GdnGrads ref =
-      test::gdnReferenceBackward(c, in, 1 / std::sqrt(double(d)),
-                                 std::vector<double>(dO.begin(), dO.end()),
-                                 std::vector<double>(dht.begin(), dht.end()));
-  return {relativeRms(out->dq, ref.dq),
-          relativeRms(out->dk, ref.dk),
-          relativeRms(out->dv, ref.dv),
-          relativeRms(out->dg, ref.dg),
-          relativeRms(out->dbeta, ref.dbeta),
-          ref.dh0.empty() ? 0 : relativeRms(out->dh0, ref.dh0)};
+  test::GdnGrads ref = test::gdnReferenceBackward(
+      c, in, 1 / std::sqrt(double(d)),
+      std::vector<double>(seeds.dO.begin(), seeds.dO.end()),
+      std::vector<double>(seeds.dht.begin(), seeds.dht.end()));
+  test::GdnGradErrors e;
+  e.dq = relativeRms(out->dq, ref.dq);
+  e.dk = relativeRms(out->dk, ref.dk);
+  e.dv = relativeRms(out->dv, ref.dv);
+  e.dg = relativeRms(out->dg, ref.dg);
+  e.dbeta = relativeRms(out->dbeta, ref.dbeta);
+  if (!ref.dh0.empty())
+    e.dh0 = relativeRms(out->dh0, ref.dh0);
+  return e;
 }
 
 } // namespace
@@ -215,35 +205,13 @@ TEST_CASE("GDN backward in the interpreter meets the accuracy bar", "[gdn]") {
   uint64_t seed = std::random_device{}();
   std::printf("GDN backward interpreter tests: seed %llu\n",
               static_cast<unsigned long long>(seed));
-  std::vector<test::GdnCase> cases = test::gdnCases();
-  test::GdnCase one;
-  one.name = "sequences of length 1 and 65, strong decay";
-  one.tokens = 66;
-  one.cuSeqlens = {0, 1, 66};
-  one.hqk = 1;
-  one.hv = 1;
-  one.strongDecay = true;
-  cases.push_back(one);
-  for (const test::GdnCase &c : cases) {
-    for (rt::DType dtype : {rt::DType::BF16, rt::DType::F32}) {
-      GradErrors e = runBackwardCase(c, dtype, seed);
-      std::printf("GDN backward %-5s %-55s dq %.1e dk %.1e dv %.1e dg %.1e "
-                  "dbeta %.1e dh0 %.1e\n",
-                  rt::dtypeName(dtype), c.name.c_str(), e.dq, e.dk, e.dv, e.dg,
-                  e.dbeta, e.dh0);
-      INFO(c.name << " " << rt::dtypeName(dtype) << " seed " << seed);
-      // gdn.md: 8e-3 for dq, dk, dv, dh0 and 2e-2 for dg, dbeta; f32 runs
-      // the same kernels without 16-bit roundings.
-      double bar = dtype == rt::DType::F32 ? 1e-5 : 8e-3;
-      double gateBar = dtype == rt::DType::F32 ? 1e-5 : 2e-2;
-      CHECK(e.dq < bar);
-      CHECK(e.dk < bar);
-      CHECK(e.dv < bar);
-      CHECK(e.dh0 < bar);
-      CHECK(e.dg < gateBar);
-      CHECK(e.dbeta < gateBar);
-    }
-  }
+  for (const test::GdnCase &c : test::gdnBackwardCases())
+    for (rt::DType dtype : {rt::DType::BF16, rt::DType::F32})
+      // f32 runs the same kernels without 16-bit roundings.
+      test::checkGradErrors(std::string(rt::dtypeName(dtype)) + " " + c.name +
+                                " seed " + std::to_string(seed),
+                            runBackwardCase(c, dtype, seed),
+                            dtype == rt::DType::F32, 1e-5);
 }
 
 TEST_CASE("GDN forward arguments are checked with clear errors", "[gdn]") {
