@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""GDN forward benchmark: tlc.ops.chunk_gated_delta_rule against FLA's Triton
-chunk_gated_delta_rule_fwd, on the forward rows of the benchmark grid
+"""GDN benchmark: tlc.ops.chunk_gated_delta_rule against FLA's Triton
+chunk_gated_delta_rule_fwd (and, with --backward, tlc's backward against
+FLA's chunk_gated_delta_rule_bwd), on the rows of the benchmark grid
 (../shared/bench/gdn_grid.json), in one process on one GPU.
 
 Inputs follow the grid's recipe: packed varlen (B = 1, int32 cu_seqlens);
@@ -14,6 +15,14 @@ warm-up calls) and replayed; the time is the median of >= 100 replays after
 warm-up replays, each between two CUDA events. FLA is the anchor.
 
     python3 bench/gdn.py [--json PATH] [--rows SUBSTRING ...] [--replays N]
+    python3 bench/gdn.py --backward [--with-forward-rows] ...
+
+--backward times the whole backward call (tlc: what the autograd Function's
+backward runs: the state recompute and the gradient kernels; FLA:
+chunk_gated_delta_rule_bwd from its forward's gate cumsum and A, with its
+Hopper guard lifted for timing only: FLA issue #640), given do = randn bf16
+and dht = randn / 8, on the grid's backward rows (fixed splits) and, with
+--with-forward-rows, the forward rows too.
 
 Needs torch, a CUDA GPU, the tlc package (PYTHONPATH=python) and, for the
 anchor, FLA (tools/dev/gpu-python.sh installs the carried wheels).
@@ -184,6 +193,107 @@ def make_fla_call(torch, fla, inputs):
     raise RuntimeError(f"FLA's forward failed: {last_error}")
 
 
+def fla_backward():
+    try:
+        import fla.ops.common.chunk_o as chunk_o
+        from fla.ops.gated_delta_rule.chunk import (
+            chunk_gated_delta_rule_bwd, chunk_gated_delta_rule_fwd)
+    except Exception as e:
+        return None, f"{type(e).__name__}: {e}"
+    # FLA refuses its gated backward on Hopper with Triton 3.4-3.7.0 (a
+    # Triton miscompile, FLA #640): lifted for timing only; its outputs are
+    # never used as a reference.
+    chunk_o.TRITON_ABOVE_3_7_1 = True
+    return (chunk_gated_delta_rule_fwd, chunk_gated_delta_rule_bwd), None
+
+
+def make_fla_backward_call(torch, fla, inputs, do, dht):
+    """A no-argument callable running FLA's backward from its forward's
+    chunk-local gate cumsum and A (computed once, outside the timing)."""
+    fwd, bwd = fla
+    _, prepare = fla_forward()[0] or (None, None)
+    cu = inputs["cu_seqlens"].long()
+    extra = {}
+    if prepare is not None:
+        extra["chunk_indices"] = prepare(cu, CHUNK)
+    g, _, A, _, _, _ = fwd(q=inputs["q"], k=inputs["k"], v=inputs["v"],
+                           g=inputs["g"], beta=inputs["beta"],
+                           scale=inputs["scale"],
+                           initial_state=inputs["initial_state"],
+                           output_final_state=True, cu_seqlens=cu, **extra)
+
+    def call():
+        out = bwd(q=inputs["q"], k=inputs["k"], v=inputs["v"], g=g,
+                  beta=inputs["beta"], A=A, scale=inputs["scale"],
+                  initial_state=inputs["initial_state"], do=do, dht=dht,
+                  cu_seqlens=cu, **extra)
+        return out[:6]
+    return call
+
+
+def run_backward(torch, tlc, rows, args):
+    """Times tlc's and FLA's backward on `rows`; returns the result rows."""
+    fla, why = (None, "--no-fla") if args.no_fla else fla_backward()
+    if fla is None:
+        print(f"FLA's backward is not available ({why}): timing tlc only")
+    print(f"{'name':<22} {'T':>6} {'N':>2} {'hqk/hv':>6} {'tlc ms':>8} "
+          f"{'FLA ms':>8} {'FLA/tlc':>8} {'FlashQLA':>8} {'grid FLA':>8}")
+    results = []
+    for i, row in enumerate(rows):
+        inputs = make_inputs(torch, row, seed=2000 + i)
+        gen = torch.Generator(device="cuda").manual_seed(3000 + i)
+        do = torch.randn(inputs["v"].shape, generator=gen,
+                         device="cuda").bfloat16()
+        dht = torch.randn(inputs["initial_state"].shape, generator=gen,
+                          device="cuda") / 8
+
+        def tlc_call(inp=inputs):
+            return tlc.ops._backward(
+                torch, inp["q"], inp["k"], inp["v"], inp["g"], inp["beta"],
+                inp["initial_state"], do, dht, inp["scale"],
+                inp["cu_seqlens"])
+
+        result = dict(name=row["name"], h_qk=row["h_qk"], h_v=row["h_v"],
+                      seqlens=row["seqlens"], tokens=sum(row["seqlens"]),
+                      flashqla_bwd_ms_published=row.get(
+                          "flashqla_bwd_ms_published"),
+                      fla_bwd_ms_published=row.get("fla_bwd_ms_published"),
+                      tlc_ms=None, fla_ms=None, fla_over_tlc=None,
+                      error=None)
+        graphs = []
+        try:
+            ms, _, graph = time_in_graph(torch, tlc_call, args.replays,
+                                         args.warmup)
+            graphs.append(graph)
+            result["tlc_ms"] = ms
+            if fla is not None:
+                fla_call = make_fla_backward_call(torch, fla, inputs, do, dht)
+                ms, _, graph = time_in_graph(torch, fla_call, args.replays,
+                                             args.warmup)
+                graphs.append(graph)
+                result["fla_ms"] = ms
+                result["fla_over_tlc"] = ms / result["tlc_ms"]
+        except Exception as e:  # noqa: BLE001 - report and go on
+            result["error"] = f"{type(e).__name__}: {e}"
+            print(f"{row['name']}: ERROR {result['error']}", flush=True)
+        if args.breakdown and result["error"] is None:
+            result["tlc_kernels_ms"] = kernel_breakdown(torch, tlc_call)
+        results.append(result)
+        print(f"{row['name']:<22} {result['tokens']:>6} "
+              f"{len(row['seqlens']):>2} "
+              f"{str(row['h_qk']) + '/' + str(row['h_v']):>6} "
+              f"{fmt(result['tlc_ms']):>8} {fmt(result['fla_ms']):>8} "
+              f"{fmt(result['fla_over_tlc'], 2):>8} "
+              f"{fmt(result['flashqla_bwd_ms_published']):>8} "
+              f"{fmt(result['fla_bwd_ms_published']):>8}", flush=True)
+        for name, ms in result.get("tlc_kernels_ms", {}).items():
+            print(f"    {ms:9.4f} ms  {name[:90]}")
+        del graphs, inputs, do, dht, tlc_call
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+    return results
+
+
 def kernel_breakdown(torch, fn, calls=10):
     """Device time per kernel name (ms per call) of `fn`, from
     torch.profiler's CUDA activity over `calls` eager calls."""
@@ -225,6 +335,10 @@ def main():
                              "decides, -1: no split, N: N-chunk segments); "
                              "the first gives the row's tlc time, the "
                              "others are timed beside it")
+    parser.add_argument("--backward", action="store_true",
+                        help="time the backward on the grid's backward rows")
+    parser.add_argument("--with-forward-rows", action="store_true",
+                        help="with --backward: the forward rows too")
     parser.add_argument("--breakdown", action="store_true",
                         help="also print each tlc kernel's device time "
                              "(torch.profiler over 10 eager calls)")
@@ -241,6 +355,12 @@ def main():
 
     grid_path = find_grid(args.grid)
     rows = load_rows(grid_path)
+    if args.backward:
+        if grid_path is None:
+            sys.exit("bench/gdn.py --backward: the grid file is needed (its "
+                     "backward rows); pass --grid or set TLC_GDN_GRID")
+        backward_rows = json.loads(Path(grid_path).read_text())["backward"]
+        rows = backward_rows + (rows if args.with_forward_rows else [])
     if args.rows:
         rows = [r for r in rows if any(s in r["name"] for s in args.rows)]
     print(f"grid: {grid_path or 'embedded copy of the forward rows (grid file not found)'}")
@@ -258,6 +378,12 @@ def main():
             versions[name] = None
     print(f"device: {device}; versions: {versions}; tlc runtime "
           f"{tlc.library_path()}; kernels {tlc.kernels_dir()}")
+
+    if args.backward:
+        results = run_backward(torch, tlc, rows, args)
+        write_report(args, device, versions, grid_path, results,
+                     direction="backward")
+        return 1 if any(r["error"] for r in results) else 0
 
     results = []
     header = (f"{'name':<20} {'T':>6} {'N':>2} {'hqk/hv':>6} {'tlc ms':>8} "
@@ -334,17 +460,24 @@ def main():
           "earlier on an H200 (the grid file); FlashQLA and FlashInfer are "
           "published numbers. 'o diff' = relative RMS of tlc's o against "
           "FLA's.")
-    if args.json:
-        report = dict(
-            date=datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            device=device, versions=versions,
-            grid=str(grid_path) if grid_path else "embedded",
-            method=f"CUDA-graph replay, median of {args.replays} replays "
-                   f"after {args.warmup} warm-up replays",
-            fla_available=fla is not None, rows=results)
-        Path(args.json).write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.json}")
+    write_report(args, device, versions, grid_path, results,
+                 direction="forward")
     return 1 if any(r["error"] for r in results) else 0
+
+
+def write_report(args, device, versions, grid_path, results, direction):
+    if not args.json:
+        return
+    report = dict(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        direction=direction, device=device, versions=versions,
+        grid=str(grid_path) if grid_path else "embedded",
+        method=f"CUDA-graph replay, median of {args.replays} replays "
+               f"after {args.warmup} warm-up replays",
+        fla_available=any(r.get("fla_ms") is not None for r in results),
+        rows=results)
+    Path(args.json).write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -535,18 +535,25 @@ def gdn_inputs(batch=1, tokens=100, hqk=2, hv=4, d=128, requires_grad=()):
 
 
 @pytest.mark.parametrize("name", ["q", "k", "v", "g", "beta"])
-def test_gdn_refuses_inputs_that_require_grad(name):
+def test_gdn_into_refuses_inputs_that_require_grad(name):
+    inputs = gdn_inputs(requires_grad=(name,))
+    o = FakeTensor(inputs["v"].shape, "torch.bfloat16")
     with pytest.raises(tlc.Error) as info:
-        tlc.ops.chunk_gated_delta_rule(**gdn_inputs(requires_grad=(name,)))
+        tlc.ops.chunk_gated_delta_rule_into(o, None, **inputs)
     assert str(info.value) == (
-        "tlc: the GDN backward is not available yet; call with tensors that "
-        "do not require grad (e.g. under torch.no_grad())")
+        "tlc: chunk_gated_delta_rule_into writes caller-provided outputs and "
+        "records no gradients; use chunk_gated_delta_rule for training, or "
+        "call under torch.no_grad()")
     assert not isinstance(info.value, tlc.ArgumentError)
 
 
-def test_gdn_refuses_an_initial_state_that_requires_grad():
+def test_gdn_training_needs_torch():
+    # Tensors that require grad go to the autograd Function, which needs
+    # torch itself.
+    if tlc.kernel.get_torch() is not None:
+        pytest.skip("torch is importable here")
     h0 = FakeTensor((1, 4, 128, 128), "torch.float32", requires_grad=True)
-    with pytest.raises(tlc.Error, match="GDN backward is not available"):
+    with pytest.raises(tlc.Error, match="needs PyTorch"):
         tlc.ops.chunk_gated_delta_rule(**gdn_inputs(), initial_state=h0)
 
 

@@ -4,6 +4,10 @@ reason, otherwise). On the GPU box: bash tools/dev/gpu-python.sh.
 - GDN (tlc.ops.chunk_gated_delta_rule) against a float64 token-by-token
   reference on the cases of ../shared/brief/gdn.md section 6, bar 5e-3
   (relative RMS) for bf16 and f16, outputs poisoned with NaN first;
+- its backward (autograd) against torch autograd through that reference
+  (8e-3 for dq, dk, dv, dh0; 2e-2 for dg, dbeta), on any subset of inputs,
+  deterministic, gradcheck in f32, and a forward+backward step captured in
+  a CUDA graph;
 - the same inputs through FLA's Triton chunk_gated_delta_rule_fwd (skipped
   when fla is not importable);
 - generic kernels (gemm, softmax, axpy) through tlc.load against torch;
@@ -246,14 +250,120 @@ def test_gdn_argument_errors_from_the_runtime():
         tlc.ops.chunk_gated_delta_rule(**dict(varlen, cu_seqlens=bad))
 
 
-def test_gdn_refuses_grad_but_runs_under_no_grad():
+GRAD_BAR, GATE_GRAD_BAR = 8e-3, 2e-2  # gdn.md: dq dk dv dh0; dg dbeta
+
+
+def reference_grads(inputs, do, dht, scale=None):
+    """Gradients of <o, do> + <final_state, dht> by torch autograd through
+    the float64 token-by-token reference."""
+    names = ["q", "k", "v", "g", "beta", "initial_state"]
+    leaves = {n: (inputs[n].detach().double().requires_grad_(True)
+                  if inputs[n] is not None else None) for n in names}
+    d = inputs["q"].shape[-1]
+    o, ht = gdn_reference(leaves["q"], leaves["k"], leaves["v"], leaves["g"],
+                          leaves["beta"], d ** -0.5 if scale is None else
+                          scale, leaves["initial_state"],
+                          inputs["cu_seqlens"])
+    loss = (o * do.double()).sum()
+    if dht is not None:
+        loss = loss + (ht * dht.double()).sum()
+    loss.backward()
+    return {n: (t.grad if t is not None else None) for n, t in leaves.items()}
+
+
+GRAD_CASES = [c for c in CASES if "no final state" not in c.name]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=lambda c: c.name)
+def test_gdn_backward_matches_autograd_of_the_reference(case):
+    print(f"\nGDN backward case: {case.name}")
+    inputs = make_inputs(case, seed=11)
+    for name in ("q", "k", "v", "g", "beta", "initial_state"):
+        if inputs[name] is not None:
+            inputs[name].requires_grad_(True)
+    o, ht = tlc.ops.chunk_gated_delta_rule(**inputs, output_final_state=True)
+    do = torch.randn_like(o)
+    dht = torch.randn_like(ht) / 8 if case.h0 else None
+    outputs, seeds = [o], [do]
+    if dht is not None:
+        outputs.append(ht)
+        seeds.append(dht)
+    torch.autograd.backward(outputs, seeds)
+    ref = reference_grads(inputs, do, dht)
+    for name, bar in (("q", GRAD_BAR), ("k", GRAD_BAR), ("v", GRAD_BAR),
+                      ("g", GATE_GRAD_BAR), ("beta", GATE_GRAD_BAR),
+                      ("initial_state", GRAD_BAR)):
+        if inputs[name] is None:
+            continue
+        grad = inputs[name].grad
+        assert grad is not None and grad.dtype == inputs[name].dtype
+        assert_close(f"d{name}", grad, ref[name], bar)
+
+
+def test_gdn_backward_on_a_subset_of_inputs_and_deterministic():
+    inputs = make_inputs(CASES[1], seed=12)
+    v = inputs["v"].clone().requires_grad_(True)
+    g = inputs["g"].clone().requires_grad_(True)
+    grads = []
+    for _ in range(2):
+        o, _ = tlc.ops.chunk_gated_delta_rule(**dict(inputs, v=v, g=g))
+        (dv, dg) = torch.autograd.grad(o.float().square().sum(), (v, g))
+        grads.append((dv, dg))
+    ref = reference_grads(dict(inputs, v=v, g=g),
+                          2 * o.detach().float(), None)
+    assert_close("dv", grads[0][0], ref["v"], GRAD_BAR)
+    assert_close("dg", grads[0][1], ref["g"], GATE_GRAD_BAR)
+    # Run to run the same bits (no atomics).
+    assert torch.equal(grads[0][0], grads[1][0])
+    assert torch.equal(grads[0][1], grads[1][1])
+    # Under no_grad nothing is recorded.
+    with torch.no_grad():
+        o, _ = tlc.ops.chunk_gated_delta_rule(**dict(inputs, v=v, g=g))
+    assert not o.requires_grad
+
+
+def test_gdn_gradcheck_f32_tiny():
+    # f32 inputs run the same kernels without 16-bit roundings; gradcheck's
+    # finite differences in f32 want a coarse step and tolerance.
+    gen = torch.Generator(device=DEV).manual_seed(13)
+    t, d = 70, 64
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, device=DEV)
+    q = F.normalize(randn(1, t, 1, d), dim=-1).requires_grad_(True)
+    k = F.normalize(randn(1, t, 1, d), dim=-1).requires_grad_(True)
+    v = randn(1, t, 2, d).requires_grad_(True)
+    g = (F.logsigmoid(randn(1, t, 2)) / 16).requires_grad_(True)
+    beta = torch.sigmoid(randn(1, t, 2)).requires_grad_(True)
+    h0 = randn(1, 2, d, d).requires_grad_(True)
+
+    def fn(q, k, v, g, beta, h0):
+        return tlc.ops.chunk_gated_delta_rule(q, k, v, g, beta,
+                                              initial_state=h0,
+                                              output_final_state=True)
+    assert torch.autograd.gradcheck(fn, (q, k, v, g, beta, h0), eps=1e-3,
+                                    atol=2e-3, rtol=2e-2, fast_mode=True)
+
+
+def test_training_example_loss_goes_down_like_the_recurrence():
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), "..", "examples",
+                        "gdn_train.py")
+    spec = importlib.util.spec_from_file_location("gdn_train", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    ours, theirs = example.main(["--steps", "12", "--tokens", "130"])
+    assert ours[-1] < 0.9 * ours[0]
+    for a, b in zip(ours, theirs):
+        assert abs(a - b) <= 2e-2 * b
+
+
+def test_gdn_into_refuses_grad():
     inputs = make_inputs(CASES[0], seed=6)
     q = inputs["q"].clone().requires_grad_(True)
-    with pytest.raises(tlc.Error, match="GDN backward is not available"):
-        tlc.ops.chunk_gated_delta_rule(**dict(inputs, q=q))
-    with torch.no_grad():
-        o, _ = tlc.ops.chunk_gated_delta_rule(**dict(inputs, q=q))
-    assert torch.isfinite(o).all()
+    o = torch.empty_like(inputs["v"])
+    with pytest.raises(tlc.Error, match="records no gradients"):
+        tlc.ops.chunk_gated_delta_rule_into(o, None, **dict(inputs, q=q))
 
 
 # plan_segments' arguments after cu_seqlens: 2 value heads of K = 64 on 132
@@ -468,6 +578,45 @@ def test_gdn_in_a_cuda_graph(segment_chunks):
         same = torch.equal(o, eager_o) and torch.equal(ht, eager_ht)
         print(f"  graph replay == eager call bit for bit: {same}")
         assert rel_rms(o, eager_o) < 1e-6 and rel_rms(ht, eager_ht) < 1e-6
+
+
+def test_gdn_forward_and_backward_in_a_cuda_graph():
+    case = CASES[1]
+    inputs = make_inputs(case, seed=21)
+    names = ("q", "k", "v", "g", "beta", "initial_state")
+    leaves = {n: inputs[n].clone().requires_grad_(True) for n in names}
+    do = torch.randn_like(inputs["v"])
+    dht = torch.randn_like(inputs["initial_state"]) / 8
+
+    def step():
+        o, ht = tlc.ops.chunk_gated_delta_rule(
+            *(leaves[n] for n in names[:5]),
+            initial_state=leaves["initial_state"], output_final_state=True,
+            cu_seqlens=inputs["cu_seqlens"])
+        return torch.autograd.grad((o, ht), [leaves[n] for n in names],
+                                   (do, dht))
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(2):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        captured = step()
+    # New contents in the same tensors, then replay.
+    fresh = make_inputs(case, seed=22)
+    with torch.no_grad():
+        for n in names:
+            leaves[n].copy_(fresh[n])
+    graph.replay()
+    torch.cuda.synchronize()
+    ref = reference_grads(dict(fresh, cu_seqlens=inputs["cu_seqlens"]), do,
+                          dht)
+    for n, grad in zip(names, captured):
+        bar = GATE_GRAD_BAR if n in ("g", "beta") else GRAD_BAR
+        assert_close(f"d{n} (graph replay)", grad, ref[n], bar)
 
 
 def test_kernel_in_a_cuda_graph():

@@ -88,6 +88,33 @@ class GdnForwardArgs(C.Structure):
     ]
 
 
+class GdnBackwardArgs(C.Structure):
+    """tlc_gdn_backward_args."""
+
+    _fields_ = [
+        ("q", Arg),
+        ("k", Arg),
+        ("v", Arg),
+        ("g", Arg),
+        ("beta", Arg),
+        ("initial_state", Arg),
+        ("cu_seqlens", Arg),
+        ("chunk_indices", Arg),
+        ("chunk_offsets", Arg),
+        ("d_o", Arg),
+        ("d_final_state", Arg),
+        ("dq", Arg),
+        ("dk", Arg),
+        ("dv", Arg),
+        ("dg", Arg),
+        ("dbeta", Arg),
+        ("dh0", Arg),
+        ("workspace", C.c_void_p),
+        ("workspace_bytes", C.c_size_t),
+        ("scale", C.c_float),
+    ]
+
+
 _lock = threading.Lock()
 _lib = None
 _lib_path = None
@@ -123,6 +150,10 @@ def _declare(lib):
             status, [P(GdnForwardArgs), P(C.c_size_t)]),
         "tlc_gdn_forward": (
             status, [C.c_char_p, C.c_void_p, P(GdnForwardArgs)]),
+        "tlc_gdn_backward_workspace_bytes": (
+            status, [P(GdnBackwardArgs), P(C.c_size_t)]),
+        "tlc_gdn_backward": (
+            status, [C.c_char_p, C.c_void_p, P(GdnBackwardArgs)]),
         "tlc_gdn_plan_chunks": (
             status, [P(C.c_int32), C.c_int64, C.c_int64, P(C.c_int32),
                      C.c_int64, P(C.c_int32), P(C.c_int64)]),

@@ -1,13 +1,13 @@
 """Operators built from tlc kernels.
 
-``chunk_gated_delta_rule``: the Gated DeltaNet forward (chunked prefill)
-with FLA's tensor conventions (docs/kernels/gdn.md), on kernels compiled
-ahead of time (``<kernels>/gdn/<variant>/``) and launched through the C ABI
-``tlc_gdn_forward`` on caller-provided memory: one call allocates o, the
-final state and a workspace with torch (so they come from PyTorch's caching
-allocator, and from the graph's pool under CUDA-graph capture) and launches
-the two kernels (gdn_solve, gdn_chunk) on torch's current stream, without
-host synchronisation.
+``chunk_gated_delta_rule``: Gated DeltaNet chunked prefill with FLA's tensor
+conventions and signature (docs/kernels/gdn.md), forward and backward (a
+``torch.autograd.Function`` when an input requires grad), on kernels
+compiled ahead of time (``<kernels>/gdn/<variant>/``) and launched through
+the C ABI (``tlc_gdn_forward``, ``tlc_gdn_backward``) on caller-provided
+memory: outputs, gradients and workspaces come from torch (its caching
+allocator, or the graph's pool under CUDA-graph capture) and the kernels run
+on torch's current stream, without host synchronisation.
 """
 
 import collections
@@ -27,8 +27,9 @@ __all__ = ["chunk_gated_delta_rule", "chunk_gated_delta_rule_into",
 
 CHUNK = 64
 
-GRAD_MESSAGE = ("tlc: the GDN backward is not available yet; call with "
-                "tensors that do not require grad (e.g. under torch.no_grad())")
+GRAD_MESSAGE = ("tlc: chunk_gated_delta_rule_into writes caller-provided "
+                "outputs and records no gradients; use chunk_gated_delta_rule "
+                "for training, or call under torch.no_grad()")
 
 ChunkPlan = collections.namedtuple(
     "ChunkPlan", ["chunk_indices", "chunk_offsets", "num_chunks"])
@@ -143,7 +144,8 @@ class _DevicePlan:
 
 _PLAN_CACHE_SIZE = 256
 _plans = collections.OrderedDict()  # (kind, content, device) -> _DevicePlan
-_plans_by_tensor = {}  # id(cu_seqlens) -> (weakref, version, ptr, plan)
+# (id(cu_seqlens), split) -> (weakref, version, ptr, plan)
+_plans_by_tensor = {}
 _plan_lock = threading.Lock()
 
 
@@ -202,14 +204,15 @@ def _plan_for(torch, cu_seqlens, batch, tokens, device, split):
             _remember(key, plan)
         return plan
 
-    ident = id(cu_seqlens)
+    # One entry per (tensor, split): a training step asks for the forward's
+    # split and the backward's unsplit plan of the same cu_seqlens.
+    ident = (id(cu_seqlens), split)
     version = getattr(cu_seqlens, "_version", None)
     entry = _plans_by_tensor.get(ident)
     if entry is not None:
-        ref, seen_version, ptr, seen_split, plan = entry
+        ref, seen_version, ptr, plan = entry
         if (ref() is cu_seqlens and seen_version == version
-                and ptr == cu_seqlens.data_ptr() and plan.device == device
-                and seen_split == split):
+                and ptr == cu_seqlens.data_ptr() and plan.device == device):
             return plan
     if _capturing(torch):
         raise Error(
@@ -229,8 +232,7 @@ def _plan_for(torch, cu_seqlens, batch, tokens, device, split):
     except TypeError:  # not weak-referenceable: cache by content only
         return plan
     with _plan_lock:
-        _plans_by_tensor[ident] = (ref, version, cu_seqlens.data_ptr(),
-                                   split, plan)
+        _plans_by_tensor[ident] = (ref, version, cu_seqlens.data_ptr(), plan)
     return plan
 
 
@@ -289,6 +291,21 @@ def _check_variant(folder, head_k, head_v, dtype, split):
     _variant_ok.add(key)
 
 
+def _check_backward_variant(folder, head_k, head_v, dtype):
+    """The backward's kernels for (K, V, dtype): gdn_bwd_chunk's folder is
+    K<k>_V<v>_DT<dtype>; the rest are built with it."""
+    key = ("backward", str(folder), head_k, head_v, dtype)
+    if key in _variant_ok:
+        return
+    name = f"K{head_k}_V{head_v}_DT{dtype}"
+    if not (folder / name / "gdn_bwd_chunk.ptx").is_file():
+        raise ArgumentError(
+            f"tlc: GDN: no compiled backward kernels for K = {head_k}, "
+            f"V = {head_v}, dtype {dtype} in '{folder}' (missing "
+            f"{name}/gdn_bwd_chunk.ptx); rebuild the kernels")
+    _variant_ok.add(key)
+
+
 # ---------------------------------------------------------------------------
 # The operator
 
@@ -296,11 +313,16 @@ def _shape(t):
     return "[" + ", ".join(str(int(s)) for s in t.shape) + "]"
 
 
-def _check_no_grad(tensors):
+def _records_grad(tensors):
+    """Whether autograd would record a call on `tensors`."""
     torch = get_torch()
     grad_enabled = torch.is_grad_enabled() if torch is not None else True
-    if grad_enabled and any(getattr(t, "requires_grad", False)
-                            for t in tensors if t is not None):
+    return grad_enabled and any(getattr(t, "requires_grad", False)
+                                for t in tensors if t is not None)
+
+
+def _check_no_grad(tensors):
+    if _records_grad(tensors):
         raise Error(GRAD_MESSAGE)
 
 
@@ -438,16 +460,131 @@ def chunk_gated_delta_rule(q, k, v, g, beta, scale=None, initial_state=None,
 
     Returns ``(o, final_state)``: o ``[B, T, H_v, V]`` in v's dtype, and the
     final state ``[N, H_v, K, V]`` float32 when output_final_state (else
-    None). Forward only: inputs that require grad are refused.
+    None). When grad is enabled and any of q, k, v, g, beta, initial_state
+    requires grad, the call is recorded for autograd: the backward
+    recomputes the forward's chunk states (nothing but the inputs is kept)
+    and returns dq, dk, dv, dg, dbeta and dh0 in the inputs' dtypes (dq, dk
+    summed over each GVA group).
 
     Few long sequences are cut into segments that run in parallel (context
     parallelism, exact: docs/kernels/gdn.md) when the cost model says it
     pays; ``segment_chunks`` > 0 forces segments of that many 64-token
     chunks, < 0 forbids the split.
     """
+    if _records_grad((q, k, v, g, beta, initial_state)):
+        torch = _require_torch()
+        o, final_state = _autograd_function(torch).apply(
+            q, k, v, g, beta, initial_state, scale, cu_seqlens,
+            bool(output_final_state), segment_chunks)
+        return o, final_state
     return _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens,
                     outputs=None, output_final_state=output_final_state,
                     segment_chunks=segment_chunks)
+
+
+_function_class = None
+
+
+def _autograd_function(torch):
+    """The torch.autograd.Function of chunk_gated_delta_rule (made on first
+    use: torch is imported lazily)."""
+    global _function_class
+    if _function_class is not None:
+        return _function_class
+
+    class ChunkGatedDeltaRule(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, q, k, v, g, beta, initial_state, scale, cu_seqlens,
+                    output_final_state, segment_chunks):
+            o, final_state = _forward(
+                q, k, v, g, beta, scale, initial_state, cu_seqlens,
+                outputs=None, output_final_state=output_final_state,
+                segment_chunks=segment_chunks, grad_checked=True)
+            ctx.save_for_backward(q, k, v, g, beta, initial_state)
+            ctx.scale = scale
+            ctx.cu_seqlens = cu_seqlens
+            # An unused output's gradient arrives as None, not zeros.
+            ctx.set_materialize_grads(False)
+            return o, final_state
+
+        @staticmethod
+        def backward(ctx, d_o, d_final_state):
+            q, k, v, g, beta, initial_state = ctx.saved_tensors
+            grads = _backward(torch, q, k, v, g, beta, initial_state, d_o,
+                              d_final_state, ctx.scale, ctx.cu_seqlens)
+            dq, dk, dv, dg, dbeta, dh0 = grads
+            if dbeta is not None and dbeta.dtype != beta.dtype:
+                dbeta = dbeta.to(beta.dtype)
+            return (dq, dk, dv, dg, dbeta, dh0, None, None, None, None)
+
+    _function_class = ChunkGatedDeltaRule
+    return _function_class
+
+
+def _backward(torch, q, k, v, g, beta, initial_state, d_o, d_final_state,
+              scale, cu_seqlens):
+    """Gradients of chunk_gated_delta_rule's inputs (tlc_gdn_backward):
+    (dq, dk, dv, dg, dbeta, dh0), dh0 None without an initial state."""
+    q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,
+                                               initial_state)
+    if d_o is None and d_final_state is None:
+        return (None,) * 6
+    if d_o is None:
+        d_o = torch.zeros_like(v)
+    d_o = d_o.contiguous()
+    if d_final_state is not None:
+        d_final_state = d_final_state.contiguous()
+    batch, tokens = int(q.shape[0]), int(q.shape[1])
+    head_k, head_v = int(q.shape[3]), int(v.shape[3])
+    # The backward walks whole sequences: an unsplit plan (cached as the
+    # forward's is, so repeated steps do no host work).
+    split = (int(v.shape[2]), head_k, _multiprocessor_count(torch, q.device),
+             dtype_name(q.dtype), -1)
+    plan = _plan_for(torch, cu_seqlens, batch, tokens, q.device, split)
+    dq, dk = torch.empty_like(q), torch.empty_like(k)
+    dv = torch.empty_like(v)
+    dg = torch.empty(g.shape, dtype=torch.float32, device=g.device)
+    dbeta = torch.empty(beta.shape, dtype=torch.float32, device=g.device)
+    dh0 = (torch.empty_like(initial_state) if initial_state is not None
+           else None)
+    if plan.num_chunks == 0:
+        # No tokens: the final state is the initial one.
+        for t in (dq, dk, dv, dg, dbeta):
+            t.zero_()
+        if dh0 is not None:
+            if d_final_state is not None:
+                dh0.copy_(d_final_state)
+            else:
+                dh0.zero_()
+        return dq, dk, dv, dg, dbeta, dh0
+    folder, folder_bytes = _gdn_kernel_dir()
+    _check_backward_variant(folder, head_k, head_v, dtype_name(q.dtype))
+    args = _lib.GdnBackwardArgs()
+    for name, t in (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
+                    ("initial_state", initial_state),
+                    ("cu_seqlens", plan.cu),
+                    ("chunk_indices", plan.chunk_indices),
+                    ("chunk_offsets", plan.chunk_offsets), ("d_o", d_o),
+                    ("d_final_state", d_final_state), ("dq", dq), ("dk", dk),
+                    ("dv", dv), ("dg", dg), ("dbeta", dbeta), ("dh0", dh0)):
+        if t is not None:
+            fill_tensor_arg(getattr(args, name), t,
+                            f"tlc: GDN backward: argument '{name}'")
+    args.scale = float(scale if scale is not None else head_k ** -0.5)
+    lib = _lib.lib()
+    size = C.c_size_t()
+    _lib.check(lib.tlc_gdn_backward_workspace_bytes(C.byref(args),
+                                                    C.byref(size)))
+    workspace = torch.empty(size.value, dtype=torch.uint8, device=q.device)
+    args.workspace = workspace.data_ptr()
+    args.workspace_bytes = size.value
+    index = q.device.index if q.device.index is not None else \
+        torch.cuda.current_device()
+    with device_guard(index):
+        stream = stream_handle(None, index)
+        _lib.check(lib.tlc_gdn_backward(folder_bytes, C.c_void_p(stream),
+                                        C.byref(args)))
+    return dq, dk, dv, dg, dbeta, dh0
 
 
 def chunk_gated_delta_rule_into(o, final_state, q, k, v, g, beta, scale=None,
@@ -474,10 +611,11 @@ def _multiprocessor_count(torch, device):
 
 
 def _forward(q, k, v, g, beta, scale, initial_state, cu_seqlens, outputs,
-             output_final_state=False, segment_chunks=0):
+             output_final_state=False, segment_chunks=0, grad_checked=False):
     """Both entry points: checks, plan, outputs (allocated unless given),
-    launch."""
-    _check_no_grad((q, k, v, g, beta, initial_state))
+    launch. `grad_checked`: called from the autograd Function."""
+    if not grad_checked:
+        _check_no_grad((q, k, v, g, beta, initial_state))
     _check_host_side(q, cu_seqlens)
     torch = _require_torch()
     q, k, v, g, beta, initial_state = _prepare(torch, q, k, v, g, beta,

@@ -717,7 +717,7 @@ rt::Status tlc::ops::launchBackward(
     dhConstants.push_back("STAGES=1"); // f32 tiles fit one stage
   if (Status s = backend.launch(
           "gdn_bwd_dh", dhConstants,
-          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.a), Arg::tensor(bp),
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.ab),
            Arg::tensor(ws.gcum), Arg::tensor(dop),
            Arg::tensor(useDht ? dFinalState : states4),
            Arg::tensor(ws.stateGrads), Arg::tensor(dvp),
@@ -726,8 +726,6 @@ rt::Status tlc::ops::launchBackward(
       !s.ok())
     return s;
   std::vector<std::string> chunkGradConstants = {kc, vc, dc};
-  if (dims.dtype == DType::F32)
-    chunkGradConstants.push_back("BV=32"); // f32 tiles: half the V block
   if (Status s = backend.launch(
           "gdn_bwd_chunk", chunkGradConstants,
           {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),

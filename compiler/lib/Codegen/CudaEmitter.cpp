@@ -2677,14 +2677,20 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   meta["arch"] = options.arch;
   meta["threads"] = threads + producerThreads();
   meta["dynamic_shared_bytes"] = sharedBytes;
+  // Metadata names parameters as the source does (`do`, not the C++
+  // identifier `p_do_`).
+  auto sourceParamName = [&](unsigned i) {
+    auto nameAttr = func.getArgAttrOfType<StringAttr>(
+        i, TileDialect::getParamNameAttrName());
+    return nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
+  };
   if (!tensorMaps().empty()) {
     llvm::json::Array maps;
     for (const TmaCopy *copy : tensorMaps())
-      maps.push_back(llvm::json::Object{
-          {"name", copy->map},
-          {"param", names.lookup(func.getArgument(copy->param))},
-          {"box", llvm::json::Array(copy->box)},
-          {"swizzle", copy->swizzle}});
+      maps.push_back(llvm::json::Object{{"name", copy->map},
+                                        {"param", sourceParamName(copy->param)},
+                                        {"box", llvm::json::Array(copy->box)},
+                                        {"swizzle", copy->swizzle}});
     meta["tensor_maps"] = std::move(maps);
   }
   if (!roleInfos.empty()) {
