@@ -346,7 +346,6 @@ rt::Status tlc::ops::launchForward(
     return s;
   // gdn_chunk's hs (the backward's recompute) is never written here.
   rt::TensorRef statesStandIn = standIn(1);
-  statesStandIn.dtype = dims.dtype;
   auto launchChunk = [&](bool h0, bool ht, bool statePass,
                          const rt::TensorRef &h0Tensor,
                          const rt::TensorRef &htTensor) {
@@ -633,8 +632,8 @@ TensorList backwardTensors(const Dims &d) {
   return {{DType::F32, {d.hv, chunks, kChunk}},
           {d.dtype, {1, t, d.hv, kChunk}},
           {d.dtype, {1, t, d.hv, kChunk}},
-          {d.dtype, {chunks, d.hv, d.headK, d.headV}},
-          {d.dtype, {chunks, d.hv, d.headK, d.headV}},
+          {DType::F32, {chunks, d.hv, d.headK, d.headV}},
+          {DType::F32, {chunks, d.hv, d.headK, d.headV}},
           {DType::F32, {1, t, d.hv, d.headK}},
           {DType::F32, {1, t, d.hv, d.headK}}};
 }

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 using namespace tlc;
 using tlc::interp::InterpreterBackend;
@@ -48,6 +49,12 @@ double relativeRms(const rt::TensorRef &t, const std::vector<double> &ref) {
     den += ref[i] * ref[i];
   }
   return std::sqrt(num / den);
+}
+
+/// Fresh random inputs each run; TLC_TEST_SEED reproduces one.
+uint64_t testSeed() {
+  const char *fixed = std::getenv("TLC_TEST_SEED");
+  return fixed ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
 }
 
 /// The case's inputs in interpreter memory (q, k, v in `dtype`); `in` is
@@ -94,8 +101,9 @@ Result runCase(const test::GdnCase &c, rt::DType dtype, uint64_t seed) {
 } // namespace
 
 TEST_CASE("GDN forward in the interpreter meets the accuracy bar", "[gdn]") {
-  uint64_t seed = std::random_device{}();
-  std::printf("GDN interpreter tests: seed %llu\n",
+  uint64_t seed = testSeed();
+  std::printf("GDN interpreter tests: seed %llu (TLC_TEST_SEED reproduces a "
+              "run)\n",
               static_cast<unsigned long long>(seed));
   for (const test::GdnCase &c : test::gdnCases()) {
     for (rt::DType dtype : {rt::DType::BF16, rt::DType::F32}) {
@@ -202,8 +210,9 @@ TEST_CASE("GDN reference gradients match finite differences", "[gdn]") {
 }
 
 TEST_CASE("GDN backward in the interpreter meets the accuracy bar", "[gdn]") {
-  uint64_t seed = std::random_device{}();
-  std::printf("GDN backward interpreter tests: seed %llu\n",
+  uint64_t seed = testSeed();
+  std::printf("GDN backward interpreter tests: seed %llu (TLC_TEST_SEED "
+              "reproduces a run)\n",
               static_cast<unsigned long long>(seed));
   for (const test::GdnCase &c : test::gdnBackwardCases())
     for (rt::DType dtype : {rt::DType::BF16, rt::DType::F32})

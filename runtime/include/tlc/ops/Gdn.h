@@ -207,7 +207,8 @@ rt::Status checkGradients(const Dims &dims, const BackwardResult &grads);
 /// The backward's tensors between kernels: gcum and Ab as in Workspace
 /// (the state recompute runs the forward's gdn_chunk), A itself
 /// [1, T, H_v, 64] (dtype of q), every chunk's entering state and the
-/// gradient of its leaving state, [NT, H_v, K, V] each in the dtype of q,
+/// gradient of its leaving state, [NT, H_v, K, V] f32 each (16-bit copies
+/// of them cost dg its precision under strong decay),
 /// and dq, dk per value head [1, T, H_v, K] f32 before the GVA sum.
 struct BackwardWorkspace {
   rt::TensorRef gcum, ab, a, states, stateGrads, dqHeads, dkHeads;
