@@ -341,7 +341,9 @@ rt::Status tlc::ops::launchForward(
           backend.launch("gdn_solve", {kc, dc},
                          {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
                           Arg::tensor(ws.gcum), Arg::tensor(ws.ab),
-                          Arg::tensor(walked), Arg::tensor(plan.chunkIndices)});
+                          // A itself: not written without WRITE_A.
+                          Arg::tensor(ws.ab), Arg::tensor(walked),
+                          Arg::tensor(plan.chunkIndices)});
       !s.ok())
     return s;
   // gdn_chunk's hs (the backward's recompute) is never written here.
@@ -678,19 +680,14 @@ rt::Status tlc::ops::launchBackward(
   };
   rt::TensorRef states4 =
       standIn(DType::F32, {dims.numSeqs, dims.hv, dims.headK, dims.headV});
-  // gdn_solve twice: A diag(beta) for the state recompute, A for the
-  // gradients (the gcum both write is the same).
-  using Constants = std::vector<std::string>;
-  for (auto [constants, out] :
-       {std::pair{Constants{kc, dc}, ws.ab},
-        std::pair{Constants{kc, dc, "SCALE_BETA=False"}, ws.a}})
-    if (Status s = backend.launch(
-            "gdn_solve", constants,
-            {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
-             Arg::tensor(ws.gcum), Arg::tensor(out),
-             Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkIndices)});
-        !s.ok())
-      return s;
+  // One solve: A diag(beta) for the state recompute, A for the gradients.
+  if (Status s = backend.launch(
+          "gdn_solve", {kc, dc, "WRITE_A=True"},
+          {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
+           Arg::tensor(ws.gcum), Arg::tensor(ws.ab), Arg::tensor(ws.a),
+           Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkIndices)});
+      !s.ok())
+    return s;
   std::vector<std::string> chunkConstants = {
       kc, vc, dc, useH0 ? "USE_H0=True" : "USE_H0=False", "STORE_HT=False"};
   if (chunkBlocksPerMultiprocessor(dims.dtype) == 1) {

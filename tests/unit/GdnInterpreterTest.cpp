@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 using namespace tlc;
 using tlc::interp::InterpreterBackend;
@@ -312,4 +313,38 @@ TEST_CASE("GDN forward at T=512, 4 heads, K=V=128 runs in seconds",
               seconds, r.oError);
   CHECK(r.oError < 5e-3);
   CHECK(seconds < 60);
+}
+
+TEST_CASE("interpreter backend: arguments that alias keep the writer's "
+          "elements",
+          "[gdn]") {
+  // `unused` is never written; passed the same memory as `out`, its stale
+  // copy must not overwrite what the kernel wrote to `out` (GDN passes such
+  // stand-ins for tensors a variant does not touch).
+  std::string path =
+      (std::filesystem::temp_directory_path() / "tlc_alias_test.tl").string();
+  {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("kernel fill_out[N=8](out: Tensor[(N,), f32], unused: "
+               "Tensor[(N,), "
+               "f32]):\n"
+               "    with Kernel(1, threads=32) as b:\n"
+               "        for i in Parallel(N):\n"
+               "            out[i] = 2.0 * i\n",
+               f);
+    std::fclose(f);
+  }
+  InterpreterBackend backend(path);
+  rt::Expected<rt::TensorRef> t = backend.allocate(rt::DType::F32, {8});
+  REQUIRE(t);
+  for (int64_t i = 0; i < 8; ++i)
+    InterpreterBackend::store(rt::DType::F32, t->data, i, -1);
+  rt::Status status = backend.launch(
+      "fill_out", {}, {rt::Arg::tensor(*t), rt::Arg::tensor(*t)});
+  INFO(status.message());
+  REQUIRE(status.ok());
+  for (int64_t i = 0; i < 8; ++i)
+    CHECK(InterpreterBackend::load(rt::DType::F32, t->data, i) == 2.0 * i);
+  std::remove(path.c_str());
 }

@@ -171,8 +171,12 @@ rt::Status InterpreterBackend::launch(std::string_view kernel,
     }
   }
 
-  // Arguments: host bytes -> interpreter tensors, and back after the run.
+  // Arguments: host bytes -> interpreter tensors, and back after the run:
+  // only the elements the kernel changed, so that arguments aliasing one
+  // another (a stand-in for an unused tensor, say) behave as on the GPU
+  // instead of the last one's stale copy overwriting what another wrote.
   std::vector<HostTensor> tensors(args.size());
+  std::vector<std::vector<double>> loaded(args.size());
   std::vector<KernelArg> kernelArgs;
   for (size_t i = 0; i < args.size(); ++i) {
     const rt::Arg &arg = args[i];
@@ -197,6 +201,7 @@ rt::Status InterpreterBackend::launch(std::string_view kernel,
       for (int d = ref.rank - 1; d >= 0 && ++idx[d] == ref.shape[d]; --d)
         idx[d] = 0;
     }
+    loaded[i] = t.data;
     kernelArgs.push_back(&t);
   }
   mlir::SourceMgrDiagnosticHandler handler(entry->sourceMgr, &entry->context,
@@ -213,7 +218,8 @@ rt::Status InterpreterBackend::launch(std::string_view kernel,
       int64_t offset = 0;
       for (int d = 0; d < ref.rank; ++d)
         offset += idx[d] * ref.strides[d];
-      store(ref.dtype, ref.data, offset, t.data[lin]);
+      if (std::memcmp(&t.data[lin], &loaded[i][lin], sizeof(double)))
+        store(ref.dtype, ref.data, offset, t.data[lin]);
       for (int d = ref.rank - 1; d >= 0 && ++idx[d] == ref.shape[d]; --d)
         idx[d] = 0;
     }
