@@ -77,3 +77,45 @@ func.func @register_a() attributes {tile.kernel} {
   }
   return
 }
+
+// A fragment no gemm constrains takes the layout of the accumulator it
+// shares an element loop with (here a product kept for a reduction), and a
+// temporary written from that one follows (the propagation runs to a fixed
+// point): one layout per loop, so the emitter needs no staging. A fragment
+// that meets no laid-out one stays strided. (GDN's backward writes such
+// products; before, they were strided and the emitter refused the loop.)
+// CHECK-LABEL: func.func @propagate
+// CHECK: tile.alloc {name = "acc", tile.layout = {kind = "mma", warps_m = [[M:[0-9]+]] : i64, warps_n = [[N:[0-9]+]] : i64}}
+// CHECK: tile.alloc {name = "prod", tile.layout = {kind = "mma", warps_m = [[M]] : i64, warps_n = [[N]] : i64}}
+// CHECK: tile.alloc {name = "next", tile.layout = {kind = "mma", warps_m = [[M]] : i64, warps_n = [[N]] : i64}}
+// CHECK: tile.alloc {name = "alone", tile.layout = {kind = "strided"}}
+func.func @propagate() attributes {tile.kernel} {
+  %c1 = arith.constant 1 : index
+  tile.launch grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %a = tile.alloc {name = "a"} : !tile.buffer<64x32xbf16, shared>
+    %b = tile.alloc {name = "b"} : !tile.buffer<32x64xbf16, shared>
+    %acc = tile.alloc {name = "acc"} : !tile.buffer<64x64xf32, fragment>
+    %prod = tile.alloc {name = "prod"} : !tile.buffer<64x64xf32, fragment>
+    %next = tile.alloc {name = "next"} : !tile.buffer<64x64xf32, fragment>
+    %alone = tile.alloc {name = "alone"} : !tile.buffer<64x64xf32, fragment>
+    tile.gemm %a, %b, %acc : !tile.buffer<64x32xbf16, shared>, !tile.buffer<32x64xbf16, shared>, !tile.buffer<64x64xf32, fragment>
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = tile.load %acc[%i, %j] : !tile.buffer<64x64xf32, fragment>
+      %y = arith.mulf %x, %x : f32
+      tile.store %y, %prod[%i, %j] : !tile.buffer<64x64xf32, fragment>
+    }
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = tile.load %prod[%i, %j] : !tile.buffer<64x64xf32, fragment>
+      tile.store %x, %next[%i, %j] : !tile.buffer<64x64xf32, fragment>
+    }
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = tile.load %alone[%i, %j] : !tile.buffer<64x64xf32, fragment>
+      tile.store %x, %alone[%i, %j] : !tile.buffer<64x64xf32, fragment>
+    }
+  }
+  return
+}
