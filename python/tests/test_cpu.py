@@ -124,6 +124,9 @@ class _FakeCuda:
     def __init__(self):
         self.capturing = False
 
+    def is_available(self):
+        return True
+
     def current_device(self):
         return 0
 

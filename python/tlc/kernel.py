@@ -95,6 +95,20 @@ def _init_device(index):
 _NO_GUARD = contextlib.nullcontext
 
 
+def _cuda_available(torch):
+    try:
+        return bool(torch.cuda.is_available())
+    except Exception:  # a torch without CUDA support
+        return False
+
+
+def _current_device(torch):
+    """torch's current CUDA device, or 0 without torch or CUDA."""
+    if torch is None or not _cuda_available(torch):
+        return 0
+    return torch.cuda.current_device()
+
+
 def device_guard(index):
     """A context manager that makes device ``index``'s primary context current
     for a launch. With torch, it follows torch's current device (and switches
@@ -103,7 +117,9 @@ def device_guard(index):
     if index is None:
         index = 0
     torch = get_torch()
-    if torch is None:
+    if torch is None or not _cuda_available(torch):
+        # Without torch's CUDA (no torch, or a build or machine without it)
+        # tlc's own init reports the driver problem (a DriverError).
         if getattr(_tls, "current", None) != index:
             _lib.check(_lib.lib().tlc_init(index))
             _tls.current = index
@@ -355,7 +371,7 @@ class Kernel:
         """The Module of this kernel in `device`'s context (loaded once)."""
         if device is None:
             torch = get_torch()
-            device = torch.cuda.current_device() if torch is not None else 0
+            device = _current_device(torch)
         module = self._modules.get(device)
         if module is None:
             with self._lock:
@@ -370,7 +386,7 @@ class Kernel:
         array, n, device = self._pack(args)
         if device is None:
             torch = get_torch()
-            device = torch.cuda.current_device() if torch is not None else 0
+            device = _current_device(torch)
         module = self.module(device)
         with device_guard(device):
             handle = stream_handle(stream, device)
