@@ -279,11 +279,7 @@ def run_backward(torch, tlc, rows, args):
         if args.breakdown and result["error"] is None:
             result["tlc_kernels_ms"] = kernel_breakdown(torch, tlc_call)
         results.append(result)
-        print(f"{row['name']:<22} {result['tokens']:>6} "
-              f"{len(row['seqlens']):>2} "
-              f"{str(row['h_qk']) + '/' + str(row['h_v']):>6} "
-              f"{fmt(result['tlc_ms']):>8} {fmt(result['fla_ms']):>8} "
-              f"{fmt(result['fla_over_tlc'], 2):>8} "
+        print(f"{timing_columns(row, result, 22)} "
               f"{fmt(result['flashqla_bwd_ms_published']):>8} "
               f"{fmt(result['fla_bwd_ms_published']):>8}", flush=True)
         for name, ms in result.get("tlc_kernels_ms", {}).items():
@@ -317,6 +313,16 @@ def kernel_breakdown(torch, fn, calls=10):
 
 def fmt(x, digits=3):
     return "-" if x is None else f"{x:.{digits}f}"
+
+
+def timing_columns(row, result, name_width):
+    """The columns every table row starts with: name, T, N, heads, tlc ms,
+    FLA ms, FLA/tlc."""
+    return (f"{row['name']:<{name_width}} {result['tokens']:>6} "
+            f"{len(row['seqlens']):>2} "
+            f"{str(row['h_qk']) + '/' + str(row['h_v']):>6} "
+            f"{fmt(result['tlc_ms']):>8} {fmt(result['fla_ms']):>8} "
+            f"{fmt(result['fla_over_tlc'], 2):>8}")
 
 
 def main():
@@ -439,11 +445,7 @@ def main():
         if args.breakdown and result["error"] is None:
             result["tlc_kernels_ms"] = kernel_breakdown(torch, tlc_call)
         results.append(result)
-        print(f"{row['name']:<20} {result['tokens']:>6} "
-              f"{len(row['seqlens']):>2} "
-              f"{str(row['h_qk']) + '/' + str(row['h_v']):>6} "
-              f"{fmt(result['tlc_ms']):>8} {fmt(result['fla_ms']):>8} "
-              f"{fmt(result['fla_over_tlc'], 2):>8} "
+        print(f"{timing_columns(row, result, 20)} "
               f"{fmt(result['fla_fwd_ms_measured']):>8} "
               f"{fmt(result['flashqla_fwd_ms_published']):>8} "
               f"{fmt(result['flashinfer_fwd_ms_published']):>8} "

@@ -65,19 +65,16 @@ assert Arg.shape.offset == 24 and Arg.strides.offset == 88
 assert Arg.scalar.offset == 152
 
 
+# The leading fields of both GDN argument structs (tlc_runtime.h).
+_GDN_INPUTS = [(name, Arg) for name in (
+    "q", "k", "v", "g", "beta", "initial_state", "cu_seqlens",
+    "chunk_indices", "chunk_offsets")]
+
+
 class GdnForwardArgs(C.Structure):
     """tlc_gdn_forward_args."""
 
-    _fields_ = [
-        ("q", Arg),
-        ("k", Arg),
-        ("v", Arg),
-        ("g", Arg),
-        ("beta", Arg),
-        ("initial_state", Arg),
-        ("cu_seqlens", Arg),
-        ("chunk_indices", Arg),
-        ("chunk_offsets", Arg),
+    _fields_ = _GDN_INPUTS + [
         ("o", Arg),
         ("final_state", Arg),
         ("workspace", C.c_void_p),
@@ -91,16 +88,7 @@ class GdnForwardArgs(C.Structure):
 class GdnBackwardArgs(C.Structure):
     """tlc_gdn_backward_args."""
 
-    _fields_ = [
-        ("q", Arg),
-        ("k", Arg),
-        ("v", Arg),
-        ("g", Arg),
-        ("beta", Arg),
-        ("initial_state", Arg),
-        ("cu_seqlens", Arg),
-        ("chunk_indices", Arg),
-        ("chunk_offsets", Arg),
+    _fields_ = _GDN_INPUTS + [
         ("d_o", Arg),
         ("d_final_state", Arg),
         ("dq", Arg),

@@ -66,28 +66,36 @@ public:
   }
 };
 
+/// The case's inputs on the device (q, k, v in `dtype`); `in` is rounded
+/// to what was stored, so the reference sees what the kernels see.
+struct DeviceInputs {
+  DeviceInputs(const test::GdnCase &c, rt::DType dtype, test::GdnInputs &in)
+      : q(hostTensor(dtype, {c.batch, c.tokens, c.hqk, c.headDim}, in.q)),
+        k(hostTensor(dtype, {c.batch, c.tokens, c.hqk, c.headDim}, in.k)),
+        v(hostTensor(dtype, {c.batch, c.tokens, c.hv, c.headDim}, in.v)),
+        g(hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g)),
+        beta(hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta)),
+        h0(stateTensor(c, in.h0)), hasH0(!in.h0.empty()) {}
+  /// [N, H_v, K, V] f32 from `values`, or a 1-element placeholder for none.
+  static HostTensor stateTensor(const test::GdnCase &c,
+                                std::vector<float> &values) {
+    if (values.empty()) {
+      std::vector<float> one(1);
+      return hostTensor(rt::DType::F32, {1}, one);
+    }
+    int64_t n = int64_t(test::sequenceOffsets(c).size()) - 1;
+    return hostTensor(rt::DType::F32, {n, c.hv, c.headDim, c.headDim}, values);
+  }
+  rt::TensorRef h0Ref() { return hasH0 ? h0.arg().ref : rt::TensorRef(); }
+  DeviceTensor q, k, v, g, beta, h0;
+  bool hasH0;
+};
+
 Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
             int timedRuns = 0) {
   test::GdnInputs in = test::makeGdnInputs(c, rng());
   const int64_t d = c.headDim;
-  int64_t numSeqs =
-      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
-  HostTensor q = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
-  HostTensor k = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
-  HostTensor v = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, in.v);
-  HostTensor g = hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g);
-  HostTensor beta =
-      hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta);
-  std::vector<float> h0Values = in.h0.empty() ? std::vector<float>(1) : in.h0;
-  HostTensor h0 =
-      hostTensor(rt::DType::F32,
-                 in.h0.empty() ? std::vector<int64_t>{1}
-                               : std::vector<int64_t>{numSeqs, c.hv, d, d},
-                 h0Values);
-  DeviceTensor dq(q), dk(k), dv(v), dg(g), dbeta(beta), dh0(h0);
-  rt::TensorRef h0Ref;
-  if (!in.h0.empty())
-    h0Ref = dh0.arg().ref;
+  DeviceInputs x(c, dtype, in);
 
   PoisoningBackend backend(kernelDir() + "/gdn");
   ops::ForwardOptions options;
@@ -95,8 +103,9 @@ Run runCase(const test::GdnCase &c, rt::DType dtype, bool reference,
   options.segmentChunks = c.segmentChunks;
   const std::vector<int32_t> *cu = c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens;
   auto call = [&]() {
-    return ops::forward(backend, dq.arg().ref, dk.arg().ref, dv.arg().ref,
-                        dg.arg().ref, dbeta.arg().ref, h0Ref, cu, options);
+    return ops::forward(backend, x.q.arg().ref, x.k.arg().ref, x.v.arg().ref,
+                        x.g.arg().ref, x.beta.arg().ref, x.h0Ref(), cu,
+                        options);
   };
   rt::Expected<ops::ForwardResult> result = call();
   if (!result)
@@ -181,40 +190,19 @@ BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
                             bool reference = true, int timedRuns = 0) {
   test::GdnInputs in = test::makeGdnInputs(c, rng());
   const int64_t d = c.headDim;
-  int64_t numSeqs =
-      c.cuSeqlens.empty() ? c.batch : int64_t(c.cuSeqlens.size()) - 1;
+  DeviceInputs x(c, dtype, in);
   test::GdnGradSeeds seeds = test::makeGdnGradSeeds(c, rng());
-  std::vector<float> &dOValues = seeds.dO;
-  std::vector<float> dhtValues =
-      seeds.dht.empty() ? std::vector<float>(1) : seeds.dht;
-  HostTensor q = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.q);
-  HostTensor k = hostTensor(dtype, {c.batch, c.tokens, c.hqk, d}, in.k);
-  HostTensor v = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, in.v);
-  HostTensor g = hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.g);
-  HostTensor beta =
-      hostTensor(rt::DType::F32, {c.batch, c.tokens, c.hv}, in.beta);
-  HostTensor dO = hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, dOValues);
-  std::vector<int64_t> stateShape = {numSeqs, c.hv, d, d};
-  std::vector<float> h0Values = in.h0.empty() ? std::vector<float>(1) : in.h0;
-  HostTensor h0 = hostTensor(
-      rt::DType::F32, in.h0.empty() ? std::vector<int64_t>{1} : stateShape,
-      h0Values);
-  HostTensor dht = hostTensor(
-      rt::DType::F32, c.initialState ? stateShape : std::vector<int64_t>{1},
-      dhtValues);
-  DeviceTensor qD(q), kD(k), vD(v), gD(g), betaD(beta), h0D(h0), dOD(dO),
-      dhtD(dht);
-  rt::TensorRef h0Ref, dhtRef;
-  if (c.initialState) {
-    h0Ref = h0D.arg().ref;
-    dhtRef = dhtD.arg().ref;
-  }
+  DeviceTensor dO(hostTensor(dtype, {c.batch, c.tokens, c.hv, d}, seeds.dO));
+  DeviceTensor dht(DeviceInputs::stateTensor(c, seeds.dht));
+  rt::TensorRef dhtRef;
+  if (!seeds.dht.empty())
+    dhtRef = dht.arg().ref;
   PoisoningBackend backend(kernelDir() + "/gdn");
   auto call = [&] {
-    return ops::backward(backend, qD.arg().ref, kD.arg().ref, vD.arg().ref,
-                         gD.arg().ref, betaD.arg().ref, h0Ref, dOD.arg().ref,
-                         dhtRef, c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens,
-                         ops::BackwardOptions());
+    return ops::backward(
+        backend, x.q.arg().ref, x.k.arg().ref, x.v.arg().ref, x.g.arg().ref,
+        x.beta.arg().ref, x.h0Ref(), dO.arg().ref, dhtRef,
+        c.cuSeqlens.empty() ? nullptr : &c.cuSeqlens, ops::BackwardOptions());
   };
   auto release = [&](const ops::BackwardResult &r) {
     for (const rt::TensorRef &t : {r.dq, r.dk, r.dv, r.dg, r.dbeta, r.dh0})
@@ -237,11 +225,10 @@ BackwardRun runBackwardCase(const test::GdnCase &c, rt::DType dtype,
     release(*r);
     return run;
   }
-  std::vector<double> dOd(dOValues.begin(), dOValues.end()), dhtd;
-  if (c.initialState)
-    dhtd.assign(dhtValues.begin(), dhtValues.end());
-  test::GdnGrads ref =
-      test::gdnReferenceBackward(c, in, 1 / std::sqrt(double(d)), dOd, dhtd);
+  test::GdnGrads ref = test::gdnReferenceBackward(
+      c, in, 1 / std::sqrt(double(d)),
+      std::vector<double>(seeds.dO.begin(), seeds.dO.end()),
+      std::vector<double>(seeds.dht.begin(), seeds.dht.end()));
   test::GdnGradErrors &e = run.errors;
   e.dq = relativeRms(download(r->dq), ref.dq);
   e.dk = relativeRms(download(r->dk), ref.dk);

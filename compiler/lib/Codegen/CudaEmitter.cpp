@@ -79,6 +79,14 @@ std::string parameterIdentifier(StringRef name) {
   return ("p_" + name + "_").str();
 }
 
+/// A parameter's name as the .tl spells it (metadata binds arguments by
+/// it), or arg<i> for an unnamed one.
+std::string sourceParamName(func::FuncOp func, unsigned i) {
+  auto nameAttr =
+      func.getArgAttrOfType<StringAttr>(i, TileDialect::getParamNameAttrName());
+  return nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
+}
+
 std::string dtypeName(Type type) {
   if (type.isInteger(1))
     return "bool";
@@ -445,10 +453,7 @@ LogicalResult KernelEmitter::emitSignature(LaunchOp launch) {
      << func.getName() << nameSuffix << "(";
   mlir::Block &entry = func.getBody().front();
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
-    auto nameAttr = func.getArgAttrOfType<StringAttr>(
-        i, TileDialect::getParamNameAttrName());
-    std::string argName =
-        nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
+    std::string argName = sourceParamName(func, i);
     const std::string &identifier = names[arg]; // Bound by emit().
     llvm::json::Object param;
     param["name"] = argName;
@@ -2677,20 +2682,15 @@ FailureOr<KernelArtifact> KernelEmitter::emit() {
   meta["arch"] = options.arch;
   meta["threads"] = threads + producerThreads();
   meta["dynamic_shared_bytes"] = sharedBytes;
-  // Metadata names parameters as the source does (`do`, not the C++
-  // identifier `p_do_`).
-  auto sourceParamName = [&](unsigned i) {
-    auto nameAttr = func.getArgAttrOfType<StringAttr>(
-        i, TileDialect::getParamNameAttrName());
-    return nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(i);
-  };
   if (!tensorMaps().empty()) {
     llvm::json::Array maps;
     for (const TmaCopy *copy : tensorMaps())
-      maps.push_back(llvm::json::Object{{"name", copy->map},
-                                        {"param", sourceParamName(copy->param)},
-                                        {"box", llvm::json::Array(copy->box)},
-                                        {"swizzle", copy->swizzle}});
+      maps.push_back(llvm::json::Object{
+          {"name", copy->map},
+          // The source's name (`do`), as in "params", not the C++ one.
+          {"param", sourceParamName(func, copy->param)},
+          {"box", llvm::json::Array(copy->box)},
+          {"swizzle", copy->swizzle}});
     meta["tensor_maps"] = std::move(maps);
   }
   if (!roleInfos.empty()) {
