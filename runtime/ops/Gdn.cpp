@@ -636,7 +636,8 @@ TensorList backwardTensors(const Dims &d) {
           {d.dtype, {1, t, d.hv, kChunk}},
           {DType::F32, {chunks, d.hv, d.headK, d.headV}},
           {DType::F32, {chunks, d.hv, d.headK, d.headV}},
-          {d.dtype, {1, t, d.hv, kChunk}}};
+          {DType::F32, {1, t, d.hv, d.headK}},
+          {DType::F32, {1, t, d.hv, d.headK}}};
 }
 } // namespace
 
@@ -646,7 +647,7 @@ size_t BackwardWorkspace::bytes(const Dims &dims) {
 
 BackwardWorkspace BackwardWorkspace::carve(const Dims &dims, void *base) {
   std::vector<rt::TensorRef> p = carveList(backwardTensors(dims), base);
-  return BackwardWorkspace{p[0], p[1], p[2], p[3], p[4], p[5]};
+  return BackwardWorkspace{p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
 }
 
 rt::Status tlc::ops::launchBackward(
@@ -720,14 +721,20 @@ rt::Status tlc::ops::launchBackward(
            Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkOffsets)});
       !s.ok())
     return s;
-  return backend.launch(
-      "gdn_bwd_chunk", {kc, vc, dc},
-      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),
-       Arg::tensor(bp), Arg::tensor(ws.gcum), Arg::tensor(dop),
-       Arg::tensor(ws.states), Arg::tensor(ws.stateGrads), Arg::tensor(ws.dp),
-       Arg::tensor(dqp), Arg::tensor(dkp), Arg::tensor(dgp), Arg::tensor(dbp),
-       Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
-       Arg::tensor(plan.chunkIndices)});
+  std::vector<std::string> chunkGradConstants = {kc, vc, dc};
+  if (Status s = backend.launch(
+          "gdn_bwd_chunk", chunkGradConstants,
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),
+           Arg::tensor(bp), Arg::tensor(ws.gcum), Arg::tensor(dop),
+           Arg::tensor(ws.states), Arg::tensor(ws.stateGrads),
+           Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads), Arg::tensor(dgp),
+           Arg::tensor(dbp), Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
+           Arg::tensor(plan.chunkIndices)});
+      !s.ok())
+    return s;
+  return backend.launch("gdn_bwd_gva", {kc, dc},
+                        {Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads),
+                         Arg::tensor(dqp), Arg::tensor(dkp)});
 }
 
 rt::Expected<BackwardResult> tlc::ops::backward(
