@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <new>
 
 using namespace tlc::rt;
@@ -284,10 +285,14 @@ Status wrapModule(Expected<Module> m, tlc_module **out) {
 /// Copies and checks host offsets of packed sequences for the planners.
 Status planOffsets(const int32_t *cuSeqlens, int64_t numSeqs,
                    std::vector<int32_t> &cu) {
-  if (numSeqs < 1)
+  // cu_seqlens holds int32 token offsets, so more sequences than int32
+  // can count is a bad count (and reading numSeqs + 1 of them would run
+  // past any array the caller has).
+  if (numSeqs < 1 || numSeqs >= std::numeric_limits<int32_t>::max())
     return Status::error(ErrorCode::InvalidArgument,
-                         fmt::format("tlc: GDN plan: num_seqs must be >= 1, "
-                                     "got {}",
+                         fmt::format("tlc: GDN plan: num_seqs must be in [1, "
+                                     "{}], got {}",
+                                     std::numeric_limits<int32_t>::max() - 1,
                                      numSeqs));
   cu.assign(cuSeqlens, cuSeqlens + numSeqs + 1);
   for (int64_t i = 0; i <= numSeqs; ++i)
@@ -517,10 +522,13 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
   return guarded([&] {
     if (!cu_seqlens || !segment_offsets || !sequence_segments || !count)
       return nullArgument("a GDN plan pointer");
-    if (heads < 1 || head_k < 1)
+    // Heads are a grid axis of the kernels (at most 65535 blocks); the
+    // bounds also keep the cost model's products in range.
+    if (heads < 1 || heads > 65535 || head_k < 1 || head_k > 4096)
       return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN plan: heads and head_k must "
-                                       "be >= 1, got {} and {}",
+                           fmt::format("tlc: GDN plan: heads must be in [1, "
+                                       "65535] and head_k in [1, 4096], got "
+                                       "{} and {}",
                                        heads, head_k));
     std::vector<int32_t> cu;
     if (Status st = planOffsets(cu_seqlens, num_seqs, cu); !st.ok())

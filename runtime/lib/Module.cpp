@@ -235,7 +235,7 @@ struct TensorMapCache {
   struct Entry {
     int map = -1;
     TensorRef ref;
-    alignas(64) CUtensorMap value;
+    CUtensorMap value; // aligned by its type (128 bytes)
   };
   std::mutex mutex;
   Entry entries[16];

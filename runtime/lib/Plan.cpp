@@ -159,8 +159,12 @@ bool tmaCanDescribe(const TensorRef &t) {
   for (int d = 0; d < t.rank; ++d) {
     if (t.shape[d] < 1 || t.shape[d] > (int64_t(1) << 32))
       return false;
-    if (d < t.rank - 1 && ((t.strides[d] * size) % 16 ||
-                           t.strides[d] * size >= (int64_t(1) << 40)))
+    // The stride's range is checked before it is scaled: a caller's huge
+    // stride would overflow the product, and the encoder takes unsigned
+    // strides (zero, as in the never-read stand-ins, is one).
+    if (d < t.rank - 1 &&
+        (t.strides[d] < 0 || t.strides[d] >= (int64_t(1) << 40) / size ||
+         (t.strides[d] * size) % 16))
       return false;
   }
   return true;

@@ -134,7 +134,11 @@ ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
   if (segmentChunks > 0 && !cuSeqlens.empty()) {
     // Chunk-aligned cuts, so a segment's chunks are its sequence's chunks;
     // an empty sequence keeps one empty segment (its final state is h0).
-    const int64_t span = segmentChunks * chunk;
+    // Offsets are int32: a span of 2^32 tokens or more cuts nothing (and
+    // the caller's segmentChunks * chunk could overflow).
+    const int64_t noCut = int64_t(1) << 32;
+    const int64_t span =
+        segmentChunks >= noCut / chunk ? noCut : segmentChunks * chunk;
     plan.segmentOffsets.push_back(cuSeqlens[0]);
     for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n) {
       plan.sequenceSegments.push_back(int32_t(plan.segmentOffsets.size() - 1));

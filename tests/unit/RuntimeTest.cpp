@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 
 /// Heap allocations so far (CountAllocations.cpp).
 size_t numAllocations();
@@ -642,7 +643,13 @@ TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {
         "tlc: GDN plan: 5 segment offsets do not fit the capacity 3");
   CHECK(tlc_gdn_plan_segments(cu, 0, 8, 128, 132, TLC_DTYPE_BF16, 1, offsets, 8,
                               firsts, &count) == TLC_ERROR_INVALID_ARGUMENT);
-  CHECK_THAT(tlc_last_error(), Contains("num_seqs must be >= 1, got 0"));
+  CHECK_THAT(tlc_last_error(),
+             Contains("num_seqs must be in [1, 2147483646], got 0"));
+  // A count int32 offsets cannot reach is refused before cu_seqlens is read
+  // (reading that many would run past the caller's array).
+  CHECK(tlc_gdn_plan_segments(cu, std::numeric_limits<int64_t>::max(), 8, 128,
+                              132, TLC_DTYPE_BF16, 1, offsets, 8, firsts,
+                              &count) == TLC_ERROR_INVALID_ARGUMENT);
   CHECK(tlc_gdn_plan_segments(nullptr, 2, 8, 128, 132, TLC_DTYPE_BF16, 1,
                               offsets, 8, firsts,
                               &count) == TLC_ERROR_INVALID_ARGUMENT);

@@ -9,7 +9,8 @@ build=${1:-$root/build}
 die() { echo "tlc setup: $*" >&2; exit 1; }
 
 packages=(cmake ninja-build ccache llvm-22-dev libmlir-22-dev mlir-22-tools
-          llvm-22-tools libfmt-dev catch2 nlohmann-json3-dev)
+          llvm-22-tools libfmt-dev catch2 nlohmann-json3-dev
+          clang) # clang: the libFuzzer harnesses (tests/fuzz/libfuzzer)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
