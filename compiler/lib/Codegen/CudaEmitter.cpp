@@ -556,12 +556,26 @@ struct ProgramPoints {
   }
 };
 
+/// Where the asynchronous gemm `gemm` is known finished: the first
+/// `tile.gemm_wait` after it in its block that names its accumulator, else
+/// its block's end (a block finishes the gemms it issued).
+static Operation *finishingWait(GemmOp gemm) {
+  for (Operation *op = gemm->getNextNode(); op; op = op->getNextNode())
+    if (auto wait = dyn_cast<GemmWaitOp>(op))
+      if (llvm::is_contained(wait.getAccumulators(), gemm.getC()))
+        return op;
+  return &gemm->getBlock()->back();
+}
+
 /// The program points during which shared buffer `alloc` holds data: from
 /// its first use to its last. A use inside a loop that does not allocate
 /// the buffer keeps it for the whole loop (other iterations use it too); a
 /// use inside any other op with a body but `scf.if` (a `Parallel`, say)
 /// keeps it for that whole op, whose threads run without barriers between
-/// its statements. Uses through views count; layout annotations do not.
+/// its statements. An asynchronous gemm reads its shared operands until
+/// the wait that finishes it, so they stay live until then (an op in
+/// between must not reuse their memory: its barriers do not wait for the
+/// tensor cores). Uses through views count; layout annotations do not.
 static std::pair<int64_t, int64_t>
 liveRange(AllocOp alloc, const ProgramPoints &points, Operation *launch) {
   int64_t first = points.end, last = points.span.lookup(alloc).first;
@@ -579,6 +593,9 @@ liveRange(AllocOp alloc, const ProgramPoints &points, Operation *launch) {
       if (auto view = dyn_cast<ViewOp>(user))
         values.push_back(view.getResult());
       cover(user);
+      if (auto gemm = dyn_cast<GemmOp>(user);
+          gemm && gemm.getAsync() && gemm.getC() != value)
+        cover(finishingWait(gemm));
       for (Operation *parent = user->getParentOp(); parent != launch;
            parent = parent->getParentOp())
         if (isa<LoopLikeOpInterface>(parent) ? !parent->isAncestor(alloc)
