@@ -9,9 +9,13 @@ self-contained install:
 
 $TLC_BUILD_DIR names another build folder. Without the library the package
 still installs (it then finds the library through $TLC_RUNTIME_LIB).
+
+The version is the project's, ``project(tlc VERSION ...)`` in the top-level
+CMakeLists.txt, its one source: the build writes it to tlc/_version.py.
 """
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -22,6 +26,8 @@ from setuptools.dist import Distribution
 
 HERE = Path(__file__).resolve().parent
 BUILD = Path(os.environ.get("TLC_BUILD_DIR", HERE.parent / "build"))
+VERSION = re.search(r"project\(tlc VERSION (\S+)",
+                    (HERE.parent / "CMakeLists.txt").read_text()).group(1)
 
 
 class BuildWithNative(build_py):
@@ -30,6 +36,9 @@ class BuildWithNative(build_py):
 
     def run(self):
         super().run()
+        (Path(self.build_lib) / "tlc" / "_version.py").write_text(
+            f'"""Written by the package build (setup.py)."""\n'
+            f'__version__ = "{VERSION}"\n')
         native = Path(self.build_lib) / "tlc" / "_native"
         library = BUILD / "lib" / "libtlc_runtime.so"
         kernels = BUILD / "gpu-kernels"
@@ -61,6 +70,7 @@ SCRATCH = HERE.parent / "build" / "python"
 (SCRATCH / "egg-info").mkdir(parents=True, exist_ok=True)
 
 setup(
+    version=VERSION,
     cmdclass={"build_py": BuildWithNative},
     distclass=BinaryDistribution,
     options={

@@ -773,6 +773,14 @@ def compiler():
         pytest.skip(f"no tlc compiler: {e}")
 
 
+def test_version_is_the_compilers(compiler):
+    # One version for the project: the CLI's (CMake's project version) is the
+    # package's.
+    out = subprocess.run([compiler, "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split()[:2] == ["tlc", tlc.__version__]
+
+
 def test_compile_gemm_and_cache_hit(compiler, tmp_path):
     source = REPO / "kernels" / "examples" / "gemm.tl"
     cache = tmp_path / "cache"

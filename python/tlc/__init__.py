@@ -14,8 +14,18 @@ from .errors import (ArgumentError, CompileError, DriverError, Error,
 from .kernel import (CompileResult, Kernel, Module, Param, compile,
                      compile_to_files, dtype_code, kernels_dir, load)
 from . import ops  # noqa: E402
+from . import _lib
 
-__version__ = "0.1.0"
+try:  # an installed package: written by its build (setup.py)
+    from ._version import __version__
+except ImportError:  # the source tree: the project's one version
+    import re as _re
+    try:
+        __version__ = _re.search(
+            r"project\(tlc VERSION (\S+)",
+            (_lib.REPO_ROOT / "CMakeLists.txt").read_text()).group(1)
+    except (OSError, AttributeError):
+        __version__ = "0+unknown"
 
 __all__ = [
     "Error", "ArgumentError", "DriverError", "NotFoundError", "ParseError",
