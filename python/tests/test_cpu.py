@@ -21,7 +21,9 @@ import tlc
 import tlc.ops
 from tlc import _lib
 
-REPO = Path(__file__).resolve().parents[2]
+# The source tree (kernels to compile): this file's, or TLC_TEST_REPO when the
+# tests run from a copy against an installed wheel (tests/install/wheel.sh).
+REPO = Path(os.environ.get("TLC_TEST_REPO") or Path(__file__).resolve().parents[2])
 PYTHON_DIR = REPO / "python"
 
 
