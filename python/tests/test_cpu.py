@@ -722,19 +722,24 @@ def test_gdn_validation_in_the_runtime(fake_torch, monkeypatch, tmp_path):
     error(r"cu_seqlens must start at 0 and end at T = 80, got 0 \.\.\. 81",
           cu_seqlens=FakeTensor((3,), "torch.int64", values=[0, 10, 81]))
     error(r"q, k and v must share a dtype", k=f32(1, 80, 2, 128))
-    # A kernel folder holding only the bf16 instantiation.
-    (tmp_path / "gdn" / "K128_DTbf16").mkdir(parents=True)
-    (tmp_path / "gdn" / "K128_V128_DTbf16_USE_H0True_STORE_HTTrue").mkdir()
+    # A kernel folder holding only the bf16 instantiation of an unsplit
+    # call: the runtime's dry run names the first kernel a call would miss.
+    gdn = tmp_path / "gdn"
+    for variant, kernel in (("K128_DTbf16", "gdn_solve"),
+                            ("K128_V128_DTbf16_USE_H0True_STORE_HTTrue",
+                             "gdn_chunk")):
+        (gdn / variant).mkdir(parents=True)
+        (gdn / variant / f"{kernel}.ptx").write_text("")
     monkeypatch.setenv("TLC_KERNELS", str(tmp_path))
     inputs = varlen_inputs([10, 70], dtype="torch.float32")
-    with pytest.raises(tlc.ArgumentError,
-                       match=r"no compiled kernels for K = 128, V = 128, "
-                             r"dtype f32"):
+    with pytest.raises(tlc.NotFoundError,
+                       match=r"gdn_solve \(K=128 DT=f32\) is not compiled: "
+                             r".*K128_DTf32/gdn_solve.ptx is missing"):
         tlc.ops.chunk_gated_delta_rule(**inputs)
     # The split needs the state pass and the scan too.
-    with pytest.raises(tlc.ArgumentError,
-                       match=r"context-parallel kernels are missing .*"
-                             r"gdn_chunk TRANSITION=128 for bf16"):
+    with pytest.raises(tlc.NotFoundError,
+                       match=r"gdn_chunk \(.*TRANSITION=128\) is not "
+                             r"compiled"):
         tlc.ops.chunk_gated_delta_rule(**varlen_inputs([10, 70]),
                                        segment_chunks=1)
 

@@ -142,6 +142,10 @@ def _declare(lib):
             status, [P(GdnBackwardArgs), P(C.c_size_t)]),
         "tlc_gdn_backward": (
             status, [C.c_char_p, C.c_void_p, P(GdnBackwardArgs)]),
+        "tlc_gdn_forward_check_kernels": (
+            status, [C.c_char_p, P(GdnForwardArgs)]),
+        "tlc_gdn_backward_check_kernels": (
+            status, [C.c_char_p, P(GdnBackwardArgs)]),
         "tlc_gdn_plan_chunks": (
             status, [P(C.c_int32), C.c_int64, C.c_int64, P(C.c_int32),
                      C.c_int64, P(C.c_int32), P(C.c_int64)]),

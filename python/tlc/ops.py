@@ -256,54 +256,17 @@ def _gdn_kernel_dir():
     return found
 
 
-_variant_ok = set()
+_kernels_ok = set()
 
 
-def _check_variant(folder, head_k, head_v, dtype, split):
-    key = (str(folder), head_k, head_v, dtype, split)
-    if key in _variant_ok:
+def _check_kernels(check, folder_bytes, args, key):
+    """That every kernel the call launches is compiled: the runtime's dry run
+    of the call (tlc_gdn_*_check_kernels) names the first missing one. Once
+    per `key`, the call's configuration."""
+    if key in _kernels_ok:
         return
-    if split:
-        # Context parallelism's state pass and scan.
-        need = [p for p in (f"K{head_k}_V{head_v}_USE_H0False",
-                            f"K{head_k}_V{head_v}_USE_H0True")
-                if not (folder / p / "gdn_combine.ptx").is_file()]
-        if not any(p.name.startswith(f"K{head_k}_V{head_v}_DT{dtype}_")
-                   and p.name.endswith(f"_TRANSITION{head_k}")
-                   for p in folder.iterdir()):
-            need.append(f"gdn_chunk TRANSITION={head_k} for {dtype}")
-        if need:
-            raise ArgumentError(
-                f"tlc: GDN: the context-parallel kernels are missing in "
-                f"'{folder}' ({', '.join(need)}); rebuild the kernels or "
-                f"pass segment_chunks=-1")
-    # gdn_solve's folder is K<k>_DT<dtype>; gdn_chunk's start with
-    # K<k>_V<v>_DT<dtype>_ (then USE_H0..., STORE_HT...).
-    solve = folder / f"K{head_k}_DT{dtype}"
-    chunk = f"K{head_k}_V{head_v}_DT{dtype}_"
-    if not solve.is_dir() or not any(
-            p.is_dir() and p.name.startswith(chunk) for p in folder.iterdir()):
-        have = sorted(p.name for p in folder.iterdir()
-                      if p.is_dir() and "_USE_H0" not in p.name)
-        raise ArgumentError(
-            f"tlc: GDN: no compiled kernels for K = {head_k}, V = {head_v}, "
-            f"dtype {dtype} in '{folder}' (compiled: {', '.join(have)})")
-    _variant_ok.add(key)
-
-
-def _check_backward_variant(folder, head_k, head_v, dtype):
-    """The backward's kernels for (K, V, dtype): gdn_bwd_chunk's folder is
-    K<k>_V<v>_DT<dtype>; the rest are built with it."""
-    key = ("backward", str(folder), head_k, head_v, dtype)
-    if key in _variant_ok:
-        return
-    name = f"K{head_k}_V{head_v}_DT{dtype}"
-    if not (folder / name / "gdn_bwd_chunk.ptx").is_file():
-        raise ArgumentError(
-            f"tlc: GDN: no compiled backward kernels for K = {head_k}, "
-            f"V = {head_v}, dtype {dtype} in '{folder}' (missing "
-            f"{name}/gdn_bwd_chunk.ptx); rebuild the kernels")
-    _variant_ok.add(key)
+    _lib.check(check(folder_bytes, C.byref(args)))
+    _kernels_ok.add(key)
 
 
 # ---------------------------------------------------------------------------
@@ -401,9 +364,10 @@ def _launch(torch, q, k, v, g, beta, scale, initial_state, plan, o,
     lib = _lib.lib()
     size = C.c_size_t()
     _lib.check(lib.tlc_gdn_workspace_bytes(C.byref(args), C.byref(size)))
-    head_k, head_v = int(q.shape[3]), int(v.shape[3])
-    _check_variant(folder, head_k, head_v, dtype_name(q.dtype),
-                   plan.segment_offsets is not None)
+    _check_kernels(lib.tlc_gdn_forward_check_kernels, folder_bytes, args,
+                   ("forward", str(folder), int(q.shape[3]), int(v.shape[3]),
+                    dtype_name(q.dtype), initial_state is None,
+                    final_state is None, plan.segment_offsets is not None))
     if plan.num_chunks == 0:
         # No tokens: nothing to launch; the final state is the initial one.
         if final_state is not None:
@@ -558,7 +522,6 @@ def _backward(torch, q, k, v, g, beta, initial_state, d_o, d_final_state,
                 dh0.zero_()
         return dq, dk, dv, dg, dbeta, dh0
     folder, folder_bytes = _gdn_kernel_dir()
-    _check_backward_variant(folder, head_k, head_v, dtype_name(q.dtype))
     args = _lib.GdnBackwardArgs()
     for name, t in (("q", q), ("k", k), ("v", v), ("g", g), ("beta", beta),
                     ("initial_state", initial_state),
@@ -575,6 +538,10 @@ def _backward(torch, q, k, v, g, beta, initial_state, d_o, d_final_state,
     size = C.c_size_t()
     _lib.check(lib.tlc_gdn_backward_workspace_bytes(C.byref(args),
                                                     C.byref(size)))
+    _check_kernels(lib.tlc_gdn_backward_check_kernels, folder_bytes, args,
+                   ("backward", str(folder), head_k, int(v.shape[3]),
+                    dtype_name(q.dtype), initial_state is None,
+                    d_final_state is None))
     workspace = torch.empty(size.value, dtype=torch.uint8, device=q.device)
     args.workspace = workspace.data_ptr()
     args.workspace_bytes = size.value

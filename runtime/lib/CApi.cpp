@@ -317,6 +317,54 @@ Status copyPlan(const std::vector<int32_t> &values, int32_t *out,
   return Status();
 }
 
+/// A dry run's workspace: a base no launch dereferences (the check backend
+/// touches no memory), far from null so that carving it stays in range.
+void *const kDryRunWorkspace = reinterpret_cast<void *>(uintptr_t(1) << 44);
+
+/// The GDN forward on `backend` (a real one after the workspace check, or
+/// the kernel check with `dryRun`).
+Status runForward(tlc::ops::Backend &backend, const tlc_gdn_forward_args *args,
+                  bool dryRun) {
+  GdnCall call;
+  if (Status s = gdnFromC(args, call); !s.ok())
+    return s;
+  size_t need = tlc::ops::Workspace::bytes(call.dims);
+  if (!dryRun && (!args->workspace || args->workspace_bytes < need))
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: GDN needs a workspace of {} "
+                                     "bytes, got {} at {}",
+                                     need, args->workspace_bytes,
+                                     fmt::ptr(args->workspace)));
+  return tlc::ops::launchForward(
+      backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
+      call.plan,
+      tlc::ops::Workspace::carve(call.dims,
+                                 dryRun ? kDryRunWorkspace : args->workspace),
+      args->scale, call.o, call.ht);
+}
+
+/// The GDN backward on `backend`, as runForward.
+Status runBackward(tlc::ops::Backend &backend,
+                   const tlc_gdn_backward_args *args, bool dryRun) {
+  GdnBackwardCall call;
+  if (Status s = gdnBackwardFromC(args, call); !s.ok())
+    return s;
+  const tlc::ops::Dims &dims = call.forward.dims;
+  size_t need = tlc::ops::BackwardWorkspace::bytes(dims);
+  if (!dryRun && (!args->workspace || args->workspace_bytes < need))
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: GDN backward needs a workspace "
+                                     "of {} bytes, got {} at {}",
+                                     need, args->workspace_bytes,
+                                     fmt::ptr(args->workspace)));
+  const GdnCall &f = call.forward;
+  return tlc::ops::launchBackward(
+      backend, dims, f.q, f.k, f.v, f.g, f.beta, f.h0, call.dO, call.dht,
+      f.plan,
+      tlc::ops::BackwardWorkspace::carve(dims, dryRun ? kDryRunWorkspace
+                                                      : args->workspace),
+      args->scale, call.grads);
+}
 } // namespace
 
 extern "C" {
@@ -427,23 +475,20 @@ tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
 tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                            const tlc_gdn_forward_args *args) {
   return guarded([&] {
-    GdnCall call;
     if (!kernel_dir)
       return nullArgument("the kernel folder");
-    if (Status s = gdnFromC(args, call); !s.ok())
-      return s;
-    size_t need = tlc::ops::Workspace::bytes(call.dims);
-    if (!args->workspace || args->workspace_bytes < need)
-      return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN needs a workspace of {} "
-                                       "bytes, got {} at {}",
-                                       need, args->workspace_bytes,
-                                       fmt::ptr(args->workspace)));
     tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
-    return tlc::ops::launchForward(
-        backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
-        call.plan, tlc::ops::Workspace::carve(call.dims, args->workspace),
-        args->scale, call.o, call.ht);
+    return runForward(backend, args, /*dryRun=*/false);
+  });
+}
+
+tlc_status tlc_gdn_forward_check_kernels(const char *kernel_dir,
+                                         const tlc_gdn_forward_args *args) {
+  return guarded([&] {
+    if (!kernel_dir)
+      return nullArgument("the kernel folder");
+    tlc::ops::CompiledKernelCheck backend(kernel_dir);
+    return runForward(backend, args, /*dryRun=*/true);
   });
 }
 
@@ -463,25 +508,20 @@ tlc_status tlc_gdn_backward_workspace_bytes(const tlc_gdn_backward_args *args,
 tlc_status tlc_gdn_backward(const char *kernel_dir, void *stream,
                             const tlc_gdn_backward_args *args) {
   return guarded([&] {
-    GdnBackwardCall call;
     if (!kernel_dir)
       return nullArgument("the kernel folder");
-    if (Status s = gdnBackwardFromC(args, call); !s.ok())
-      return s;
-    const tlc::ops::Dims &dims = call.forward.dims;
-    size_t need = tlc::ops::BackwardWorkspace::bytes(dims);
-    if (!args->workspace || args->workspace_bytes < need)
-      return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN backward needs a workspace "
-                                       "of {} bytes, got {} at {}",
-                                       need, args->workspace_bytes,
-                                       fmt::ptr(args->workspace)));
     tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
-    const GdnCall &f = call.forward;
-    return tlc::ops::launchBackward(
-        backend, dims, f.q, f.k, f.v, f.g, f.beta, f.h0, call.dO, call.dht,
-        f.plan, tlc::ops::BackwardWorkspace::carve(dims, args->workspace),
-        args->scale, call.grads);
+    return runBackward(backend, args, /*dryRun=*/false);
+  });
+}
+
+tlc_status tlc_gdn_backward_check_kernels(const char *kernel_dir,
+                                          const tlc_gdn_backward_args *args) {
+  return guarded([&] {
+    if (!kernel_dir)
+      return nullArgument("the kernel folder");
+    tlc::ops::CompiledKernelCheck backend(kernel_dir);
+    return runBackward(backend, args, /*dryRun=*/true);
   });
 }
 

@@ -4,6 +4,10 @@
 
 #include "../lib/Driver.h"
 
+#include <fmt/format.h>
+
+#include <filesystem>
+
 using namespace tlc;
 using namespace tlc::ops;
 
@@ -49,9 +53,8 @@ rt::Status CudaBackend::upload(const rt::TensorRef &dst, const int32_t *values,
 rt::Status CudaBackend::launch(std::string_view kernel,
                                const std::vector<std::string> &constants,
                                std::vector<rt::Arg> args) {
-  std::string path = kernelDir + "/" + gdnVariantName(constants) + "/" +
-                     std::string(kernel) + ".ptx";
-  rt::Expected<rt::Module *> module = rt::ModuleCache::get(path);
+  rt::Expected<rt::Module *> module =
+      rt::ModuleCache::get(compiledKernelPath(kernelDir, kernel, constants));
   if (!module)
     return module.status();
   return (*module)->kernel().launch(
@@ -70,4 +73,36 @@ int CudaBackend::multiprocessors() {
                                       device) != CUDA_SUCCESS)
     return 0;
   return count;
+}
+
+std::string
+tlc::ops::compiledKernelPath(const std::string &kernelDir,
+                             std::string_view kernel,
+                             const std::vector<std::string> &constants) {
+  return kernelDir + "/" + gdnVariantName(constants) + "/" +
+         std::string(kernel) + ".ptx";
+}
+
+rt::Expected<rt::TensorRef>
+CompiledKernelCheck::allocate(rt::DType, std::vector<int64_t>) {
+  return rt::Status::error(rt::ErrorCode::InvalidArgument,
+                           "tlc::ops::gdn: a kernel check allocates nothing");
+}
+
+rt::Status
+CompiledKernelCheck::launch(std::string_view kernel,
+                            const std::vector<std::string> &constants,
+                            std::vector<rt::Arg>) {
+  std::string path = compiledKernelPath(kernelDir, kernel, constants);
+  std::error_code error;
+  if (std::filesystem::is_regular_file(path, error))
+    return rt::Status();
+  std::string given;
+  for (const std::string &c : constants)
+    given += (given.empty() ? "" : " ") + c;
+  return rt::Status::error(
+      rt::ErrorCode::NotFound,
+      fmt::format("tlc::ops::gdn: {} ({}) is not compiled: {} is missing "
+                  "(rebuild the kernels)",
+                  kernel, given, path));
 }

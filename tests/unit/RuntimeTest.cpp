@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 
@@ -764,11 +766,9 @@ TEST_CASE("arguments TMA cannot describe select the fallback kernel",
   CHECK_FALSE(plan->useFallback);
 }
 
-TEST_CASE("C ABI: GDN backward arguments are checked by name",
-          "[runtime][c-abi]") {
-  // Shapes only: nothing is launched (the workspace query checks
-  // everything the launch would).
-  void *p = reinterpret_cast<void *>(uintptr_t(256));
+/// Valid shapes for a bf16 GDN backward (T = 100 in one sequence, H_qk = 1,
+/// H_v = 2, K = V = 64) on a fake device pointer: nothing is launched.
+static tlc_gdn_backward_args backwardArgs(void *p) {
   tlc_gdn_backward_args args;
   std::memset(&args, 0, sizeof(args));
   args.q = cTensor(p, TLC_DTYPE_BF16, {1, 100, 1, 64});
@@ -785,6 +785,15 @@ TEST_CASE("C ABI: GDN backward arguments are checked by name",
   args.dv = cTensor(p, TLC_DTYPE_BF16, {1, 100, 2, 64});
   args.dg = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
   args.dbeta = cTensor(p, TLC_DTYPE_F32, {1, 100, 2});
+  return args;
+}
+
+TEST_CASE("C ABI: GDN backward arguments are checked by name",
+          "[runtime][c-abi]") {
+  // Shapes only: nothing is launched (the workspace query checks
+  // everything the launch would).
+  void *p = reinterpret_cast<void *>(uintptr_t(256));
+  tlc_gdn_backward_args args = backwardArgs(p);
   size_t bytes = 0;
   REQUIRE(tlc_gdn_backward_workspace_bytes(&args, &bytes) == TLC_OK);
   CHECK(bytes > 0);
@@ -807,4 +816,47 @@ TEST_CASE("C ABI: GDN backward arguments are checked by name",
              Contains("do must have the dtype of v (bf16), got f16"));
   CHECK(tlc_gdn_backward_workspace_bytes(nullptr, &bytes) ==
         TLC_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("C ABI: the GDN kernel check names each missing kernel in turn",
+          "[runtime][c-abi]") {
+  // A dry run of the backward on an empty kernel folder: each check names
+  // the next kernel the call would launch; creating it moves on to the next,
+  // until the call would find them all.
+  void *p = reinterpret_cast<void *>(uintptr_t(256));
+  tlc_gdn_backward_args args = backwardArgs(p);
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "tlc-kernel-check-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> missing;
+  for (int step = 0; step < 10; ++step) {
+    tlc_status status = tlc_gdn_backward_check_kernels(dir.c_str(), &args);
+    if (status == TLC_OK)
+      break;
+    REQUIRE(status == TLC_ERROR_NOT_FOUND);
+    std::string message = tlc_last_error();
+    CHECK_THAT(message, Contains("is not compiled") &&
+                            Contains("(rebuild the kernels)"));
+    size_t from = message.find(dir.string());
+    size_t to = message.find(" is missing");
+    REQUIRE(from != std::string::npos);
+    REQUIRE(to != std::string::npos);
+    std::filesystem::path file = message.substr(from, to - from);
+    missing.push_back(file.parent_path().filename().string() + "/" +
+                      file.filename().string());
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << "";
+  }
+  CHECK(missing == std::vector<std::string>{
+                       "K64_DTbf16_WRITE_ATrue/gdn_solve.ptx",
+                       "K64_V64_DTbf16_USE_H0False_STORE_HTFalse_STATESTrue/"
+                       "gdn_chunk.ptx",
+                       "K64_V64_DTbf16_USE_DHTFalse_STORE_DH0False/"
+                       "gdn_bwd_dh.ptx",
+                       "K64_V64_DTbf16/gdn_bwd_chunk.ptx",
+                       "K64_DTbf16/gdn_bwd_gva.ptx"});
+  CHECK(tlc_gdn_backward_check_kernels(nullptr, &args) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  std::filesystem::remove_all(dir);
 }

@@ -251,9 +251,38 @@ private:
   CUstream stream;
 };
 
+/// A backend that runs nothing: each launch checks that the kernel's PTX
+/// is compiled in `kernelDir`, where CudaBackend would load it from, and
+/// fails (NotFound) naming the first one missing. A dry run of
+/// launchForward or launchBackward on it checks a call's kernels without a
+/// GPU (they touch no memory through it).
+class CompiledKernelCheck : public Backend {
+public:
+  explicit CompiledKernelCheck(std::string kernelDir)
+      : kernelDir(std::move(kernelDir)) {}
+  rt::Expected<rt::TensorRef> allocate(rt::DType dtype,
+                                       std::vector<int64_t> shape) override;
+  void release(const rt::TensorRef &) override {}
+  rt::Status upload(const rt::TensorRef &, const int32_t *, size_t) override {
+    return rt::Status();
+  }
+  rt::Status launch(std::string_view kernel,
+                    const std::vector<std::string> &constants,
+                    std::vector<rt::Arg> args) override;
+
+private:
+  std::string kernelDir;
+};
+
 /// The folder name of a compiled variant: constants joined with '_', e.g.
 /// "K=128_V=128_DT=bf16" -> "K128_V128_DTbf16".
 std::string gdnVariantName(const std::vector<std::string> &constants);
+
+/// Where `kernel` instantiated with `constants` is compiled to under
+/// `kernelDir`: `kernelDir/<gdnVariantName>/<kernel>.ptx`.
+std::string compiledKernelPath(const std::string &kernelDir,
+                               std::string_view kernel,
+                               const std::vector<std::string> &constants);
 
 } // namespace tlc::ops
 

@@ -129,6 +129,13 @@ TLC_API tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
 TLC_API tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                                    const tlc_gdn_forward_args *args);
 
+/* Whether every kernel that tlc_gdn_forward would launch with these
+ * arguments is compiled in `kernel_dir`: TLC_OK, or TLC_ERROR_NOT_FOUND
+ * naming the first missing file (and the usual argument errors). Needs no
+ * GPU and no workspace. */
+TLC_API tlc_status tlc_gdn_forward_check_kernels(
+    const char *kernel_dir, const tlc_gdn_forward_args *args);
+
 /* Gated DeltaNet backward with caller-provided memory (no allocation, no
  * host copy: graph-capturable). The inputs and index tensors are the
  * forward's, with an unsplit plan (no segments); d_o [B, T, H_v, V] in v's
@@ -152,6 +159,9 @@ TLC_API tlc_status tlc_gdn_backward_workspace_bytes(
     const tlc_gdn_backward_args *args, size_t *bytes);
 TLC_API tlc_status tlc_gdn_backward(const char *kernel_dir, void *stream,
                                     const tlc_gdn_backward_args *args);
+/* As tlc_gdn_forward_check_kernels, for tlc_gdn_backward. */
+TLC_API tlc_status tlc_gdn_backward_check_kernels(
+    const char *kernel_dir, const tlc_gdn_backward_args *args);
 
 /* The chunk lists of packed sequences with offsets cu_seqlens[0..num_seqs]
  * (host memory), as tlc::ops::planChunks makes them for `chunk`-token
