@@ -860,3 +860,69 @@ TEST_CASE("C ABI: the GDN kernel check names each missing kernel in turn",
         TLC_ERROR_INVALID_ARGUMENT);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the build compiles every GDN kernel the operator launches",
+          "[runtime][c-abi]") {
+  // The dry run of each configuration the operator supports (dtype, head
+  // size, initial and final state, context parallelism; the backward with
+  // and without dh0 and dht) against the kernels this build compiled
+  // (tests/gpu/CMakeLists.txt): a variant missing from the build fails here
+  // instead of at a user's first call.
+  const std::string dir = TLC_GDN_KERNEL_DIR;
+  REQUIRE(std::filesystem::is_directory(dir));
+  void *p = reinterpret_cast<void *>(uintptr_t(256));
+  for (tlc_dtype dt : {TLC_DTYPE_BF16, TLC_DTYPE_F16, TLC_DTYPE_F32}) {
+    for (int64_t d : {int64_t(64), int64_t(128)}) {
+      for (bool h0 : {false, true}) {
+        for (int mode = 0; mode < 3; ++mode) { // ht off, ht on, split
+          INFO("dtype " << dt << ", K = V = " << d << ", h0 " << h0 << ", mode "
+                        << mode);
+          tlc_gdn_forward_args f;
+          std::memset(&f, 0, sizeof(f));
+          f.q = cTensor(p, dt, {1, 200, 1, d});
+          f.k = cTensor(p, dt, {1, 200, 1, d});
+          f.v = cTensor(p, dt, {1, 200, 2, d});
+          f.g = cTensor(p, TLC_DTYPE_F32, {1, 200, 2});
+          f.beta = cTensor(p, TLC_DTYPE_F32, {1, 200, 2});
+          f.cu_seqlens = cTensor(p, TLC_DTYPE_I32, {2});
+          f.chunk_indices = cTensor(p, TLC_DTYPE_I32, {4, 2});
+          f.chunk_offsets = cTensor(p, TLC_DTYPE_I32, {1});
+          f.o = cTensor(p, dt, {1, 200, 2, d});
+          if (h0)
+            f.initial_state = cTensor(p, TLC_DTYPE_F32, {1, 2, d, d});
+          if (mode > 0)
+            f.final_state = cTensor(p, TLC_DTYPE_F32, {1, 2, d, d});
+          if (mode == 2) { // two segments of two chunks
+            f.segment_offsets = cTensor(p, TLC_DTYPE_I32, {3});
+            f.sequence_segments = cTensor(p, TLC_DTYPE_I32, {2});
+            f.chunk_offsets = cTensor(p, TLC_DTYPE_I32, {2});
+          }
+          tlc_status status = tlc_gdn_forward_check_kernels(dir.c_str(), &f);
+          INFO(tlc_last_error());
+          CHECK(status == TLC_OK);
+        }
+        for (bool dht : {false, true}) {
+          INFO("backward: dtype " << dt << ", K = V = " << d << ", h0 " << h0
+                                  << ", dht " << dht);
+          tlc_gdn_backward_args b = backwardArgs(p);
+          for (tlc_arg *a : {&b.q, &b.k, &b.v, &b.d_o, &b.dq, &b.dk, &b.dv}) {
+            a->dtype = dt;
+            a->shape[3] = d;
+            a->strides[2] = d;
+            a->strides[1] = d * a->shape[2];
+            a->strides[0] = d * a->shape[2] * a->shape[1];
+          }
+          if (h0) {
+            b.initial_state = cTensor(p, TLC_DTYPE_F32, {1, 2, d, d});
+            b.dh0 = cTensor(p, TLC_DTYPE_F32, {1, 2, d, d});
+          }
+          if (dht)
+            b.d_final_state = cTensor(p, TLC_DTYPE_F32, {1, 2, d, d});
+          tlc_status status = tlc_gdn_backward_check_kernels(dir.c_str(), &b);
+          INFO(tlc_last_error());
+          CHECK(status == TLC_OK);
+        }
+      }
+    }
+  }
+}
