@@ -365,6 +365,23 @@ Status runBackward(tlc::ops::Backend &backend,
                                                       : args->workspace),
       args->scale, call.grads);
 }
+/// A GDN entry point: `run` (runForward or runBackward) on the CUDA backend
+/// of `kernelDir`, or, with `dryRun`, on the kernel check.
+template <class Args>
+tlc_status gdnEntry(const char *kernelDir, void *stream, const Args *args,
+                    bool dryRun,
+                    Status (*run)(tlc::ops::Backend &, const Args *, bool)) {
+  return guarded([&] {
+    if (!kernelDir)
+      return nullArgument("the kernel folder");
+    if (dryRun) {
+      tlc::ops::CompiledKernelCheck backend(kernelDir);
+      return run(backend, args, true);
+    }
+    tlc::ops::CudaBackend backend(kernelDir, static_cast<CUstream>(stream));
+    return run(backend, args, false);
+  });
+}
 } // namespace
 
 extern "C" {
@@ -474,22 +491,12 @@ tlc_status tlc_gdn_workspace_bytes(const tlc_gdn_forward_args *args,
 
 tlc_status tlc_gdn_forward(const char *kernel_dir, void *stream,
                            const tlc_gdn_forward_args *args) {
-  return guarded([&] {
-    if (!kernel_dir)
-      return nullArgument("the kernel folder");
-    tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
-    return runForward(backend, args, /*dryRun=*/false);
-  });
+  return gdnEntry(kernel_dir, stream, args, /*dryRun=*/false, runForward);
 }
 
 tlc_status tlc_gdn_forward_check_kernels(const char *kernel_dir,
                                          const tlc_gdn_forward_args *args) {
-  return guarded([&] {
-    if (!kernel_dir)
-      return nullArgument("the kernel folder");
-    tlc::ops::CompiledKernelCheck backend(kernel_dir);
-    return runForward(backend, args, /*dryRun=*/true);
-  });
+  return gdnEntry(kernel_dir, nullptr, args, /*dryRun=*/true, runForward);
 }
 
 tlc_status tlc_gdn_backward_workspace_bytes(const tlc_gdn_backward_args *args,
@@ -507,22 +514,12 @@ tlc_status tlc_gdn_backward_workspace_bytes(const tlc_gdn_backward_args *args,
 
 tlc_status tlc_gdn_backward(const char *kernel_dir, void *stream,
                             const tlc_gdn_backward_args *args) {
-  return guarded([&] {
-    if (!kernel_dir)
-      return nullArgument("the kernel folder");
-    tlc::ops::CudaBackend backend(kernel_dir, static_cast<CUstream>(stream));
-    return runBackward(backend, args, /*dryRun=*/false);
-  });
+  return gdnEntry(kernel_dir, stream, args, /*dryRun=*/false, runBackward);
 }
 
 tlc_status tlc_gdn_backward_check_kernels(const char *kernel_dir,
                                           const tlc_gdn_backward_args *args) {
-  return guarded([&] {
-    if (!kernel_dir)
-      return nullArgument("the kernel folder");
-    tlc::ops::CompiledKernelCheck backend(kernel_dir);
-    return runBackward(backend, args, /*dryRun=*/true);
-  });
+  return gdnEntry(kernel_dir, nullptr, args, /*dryRun=*/true, runBackward);
 }
 
 tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens, int64_t num_seqs,
