@@ -640,8 +640,7 @@ TensorList backwardTensors(const Dims &d) {
           {d.dtype, {1, t, d.hv, kChunk}},
           {DType::F32, {chunks, d.hv, d.headK, d.headV}},
           {DType::F32, {chunks, d.hv, d.headK, d.headV}},
-          {DType::F32, {1, t, d.hv, d.headK}},
-          {DType::F32, {1, t, d.hv, d.headK}}};
+          {d.dtype, {1, t, d.hv, kChunk}}};
 }
 } // namespace
 
@@ -651,7 +650,7 @@ size_t BackwardWorkspace::bytes(const Dims &dims) {
 
 BackwardWorkspace BackwardWorkspace::carve(const Dims &dims, void *base) {
   std::vector<rt::TensorRef> p = carveList(backwardTensors(dims), base);
-  return BackwardWorkspace{p[0], p[1], p[2], p[3], p[4], p[5], p[6]};
+  return BackwardWorkspace{p[0], p[1], p[2], p[3], p[4], p[5]};
 }
 
 rt::Status tlc::ops::launchBackward(
@@ -725,20 +724,14 @@ rt::Status tlc::ops::launchBackward(
            Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkOffsets)});
       !s.ok())
     return s;
-  std::vector<std::string> chunkGradConstants = {kc, vc, dc};
-  if (Status s = backend.launch(
-          "gdn_bwd_chunk", chunkGradConstants,
-          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),
-           Arg::tensor(bp), Arg::tensor(ws.gcum), Arg::tensor(dop),
-           Arg::tensor(ws.states), Arg::tensor(ws.stateGrads),
-           Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads), Arg::tensor(dgp),
-           Arg::tensor(dbp), Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
-           Arg::tensor(plan.chunkIndices)});
-      !s.ok())
-    return s;
-  return backend.launch("gdn_bwd_gva", {kc, dc},
-                        {Arg::tensor(ws.dqHeads), Arg::tensor(ws.dkHeads),
-                         Arg::tensor(dqp), Arg::tensor(dkp)});
+  return backend.launch(
+      "gdn_bwd_chunk", {kc, vc, dc},
+      {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.a),
+       Arg::tensor(bp), Arg::tensor(ws.gcum), Arg::tensor(dop),
+       Arg::tensor(ws.states), Arg::tensor(ws.stateGrads), Arg::tensor(ws.dp),
+       Arg::tensor(dqp), Arg::tensor(dkp), Arg::tensor(dgp), Arg::tensor(dbp),
+       Arg::f32(scale), Arg::tensor(plan.cuSeqlens),
+       Arg::tensor(plan.chunkIndices)});
 }
 
 rt::Expected<BackwardResult> tlc::ops::backward(

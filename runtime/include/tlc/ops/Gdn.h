@@ -208,10 +208,11 @@ rt::Status checkGradients(const Dims &dims, const BackwardResult &grads);
 /// (the state recompute runs the forward's gdn_chunk), A itself
 /// [1, T, H_v, 64] (dtype of q), every chunk's entering state and the
 /// gradient of its leaving state, [NT, H_v, K, V] f32 each (16-bit copies
-/// of them cost dg its precision under strong decay),
-/// and dq, dk per value head [1, T, H_v, K] f32 before the GVA sum.
+/// of them cost dg its precision under strong decay), and dP, the gradient
+/// of the masked scores, [1, T, H_v, 64] (dtype of q), between
+/// gdn_bwd_chunk's two passes.
 struct BackwardWorkspace {
-  rt::TensorRef gcum, ab, a, states, stateGrads, dqHeads, dkHeads;
+  rt::TensorRef gcum, ab, a, states, stateGrads, dp;
   static size_t bytes(const Dims &dims);
   static BackwardWorkspace carve(const Dims &dims, void *base);
 };
