@@ -222,6 +222,14 @@ TEST_CASE("GDN backward in the interpreter meets the accuracy bar", "[gdn]") {
                                 " seed " + std::to_string(seed),
                             runBackwardCase(c, dtype, seed),
                             dtype == rt::DType::F32, 1e-5);
+  // A seed that drew dbeta of a one-token, strongly decaying sequence to
+  // 2.6e-2 while dA_g's diagonal came from 16-bit tiles (gdn_bwd_chunk's
+  // row_d now takes it from f32 factors: 1.8e-2).
+  for (const test::GdnCase &c : test::gdnBackwardCases())
+    if (c.name == "sequences of length 1 and 65, strong decay")
+      test::checkGradErrors("bf16 " + c.name + " seed 468797742",
+                            runBackwardCase(c, rt::DType::BF16, 468797742),
+                            false, 1e-5);
 }
 
 TEST_CASE("GDN forward arguments are checked with clear errors", "[gdn]") {

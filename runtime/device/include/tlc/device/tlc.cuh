@@ -319,8 +319,8 @@ template <int Threads, i64... Dims> struct StridedIndex {
     const unsigned t = unsigned(tid);
     if constexpr (kRank > 1 && Threads % kLast == 0) {
       idx[kRank - 1] = int(t % unsigned(kLast));
-      const unsigned rest = unsigned(r) * unsigned(Threads / kLast) +
-                            t / unsigned(kLast);
+      const unsigned rest =
+          unsigned(r) * unsigned(Threads / kLast) + t / unsigned(kLast);
       outer(rest, kRank - 1, idx);
       return kNumel % Threads == 0 || rest < unsigned(kNumel / kLast);
     } else {
@@ -393,17 +393,27 @@ template <class A> struct SameType<A, A> {
   static constexpr bool value = true;
 };
 
-/// Copies one 16-byte vector along the innermost dimension starting at
-/// `idx` when it is wholly in bounds and aligned; returns false otherwise.
-template <int R, class T, class Src, class Dst>
+/// The register type that moves `Bytes` (4, 8 or 16) in one access.
+template <int Bytes> struct RawVector;
+template <> struct RawVector<4> { typedef unsigned Type; };
+template <> struct RawVector<8> { typedef uint2 Type; };
+template <> struct RawVector<16> { typedef uint4 Type; };
+
+/// Copies the N elements along the innermost dimension starting at `idx`
+/// as one load and one store (converting SrcT to DstT in registers) when
+/// the run is wholly in bounds and both ends are aligned to their access
+/// size; returns false otherwise. N elements of the wider type make 16
+/// bytes, so a run never crosses a swizzled tile's 16-byte unit.
+template <int R, int N, class SrcT, class DstT, class Src, class Dst>
 __device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
                                            const i64 (&idx)[R]) {
-  constexpr i64 kVec = 16 / sizeof(T);
+  typedef typename RawVector<int(sizeof(SrcT)) * N>::Type SrcRaw;
+  typedef typename RawVector<int(sizeof(DstT)) * N>::Type DstRaw;
   i64 last[R];
 #pragma unroll
   for (int d = 0; d < R; ++d)
     last[d] = idx[d];
-  last[R - 1] += kVec - 1;
+  last[R - 1] += N - 1;
   if constexpr (ViewTraits<Src>::kGlobal) {
     if (!src.inBounds(last))
       return false;
@@ -411,49 +421,77 @@ __device__ __forceinline__ bool copyVector(const Src &src, const Dst &dst,
     if (!dst.inBounds(last))
       return false;
   }
-  const T *from = src.ptr + src.offset(idx);
-  T *to = dst.ptr + dst.offset(idx);
-  if ((reinterpret_cast<unsigned long long>(from) |
-       reinterpret_cast<unsigned long long>(to)) %
-      16)
+  const SrcT *from = src.ptr + src.offset(idx);
+  DstT *to = dst.ptr + dst.offset(idx);
+  if (reinterpret_cast<unsigned long long>(from) % sizeof(SrcRaw) ||
+      reinterpret_cast<unsigned long long>(to) % sizeof(DstRaw))
     return false;
-  *reinterpret_cast<uint4 *>(to) = *reinterpret_cast<const uint4 *>(from);
+  if constexpr (SameType<SrcT, DstT>::value) {
+    *reinterpret_cast<DstRaw *>(to) = *reinterpret_cast<const SrcRaw *>(from);
+  } else {
+    const SrcRaw raw = *reinterpret_cast<const SrcRaw *>(from);
+    const SrcT *in = reinterpret_cast<const SrcT *>(&raw);
+    alignas(sizeof(DstRaw)) DstT out[N];
+#pragma unroll
+    for (int e = 0; e < N; ++e)
+      out[e] = cvt<DstT>(in[e]);
+    *reinterpret_cast<DstRaw *>(to) = *reinterpret_cast<const DstRaw *>(out);
+  }
   return true;
 }
 
-/// All threads of the block copy a static-shape box. Global <-> shared
-/// copies of one dtype move 16-byte vectors along the innermost dimension
-/// where it is contiguous, aligned and in bounds; other elements go one by
-/// one (with the ragged-edge guards).
+/// All threads of the team copy a static-shape box. Global <-> shared
+/// copies move runs of 16 bytes (of the wider dtype; the narrower side
+/// converts in registers) along the innermost dimension where it is
+/// contiguous, aligned and in bounds; other elements go one by one (with
+/// the ragged-edge guards). Each thread's walk is a loop of a constant trip
+/// count over 32-bit indices, unrolled by four: a rolled 64-bit walk cost
+/// several times the instructions of the bytes it moves, and a full unroll
+/// lets ptxas hoist every address out of the kernel's loops (gdn_solve went
+/// from 113 to 253 registers and 47% slower).
 template <class S, class DstT, class Src, class Dst>
 __device__ __forceinline__ void copyBlock(const Src &src, const Dst &dst,
                                           const Team &team) {
   constexpr int kRank = S::kRank > 0 ? S::kRank : 1;
+  static_assert(S::kNumel < (i64(1) << 31), "tile too large");
+  const int tid = rematerialize(team.tid);
   if constexpr (S::kRank > 0 &&
                 ViewTraits<Src>::kGlobal + ViewTraits<Dst>::kGlobal == 1 &&
                 ViewTraits<Src>::kShared + ViewTraits<Dst>::kShared == 1) {
-    typedef typename ViewTraits<Src>::Element T;
-    constexpr i64 kVec = 16 / sizeof(T);
-    if constexpr (SameType<T, typename ViewTraits<Dst>::Element>::value &&
-                  SameType<T, DstT>::value && kVec > 1 &&
-                  S::kLast % kVec == 0) {
+    typedef typename ViewTraits<Src>::Element SrcT;
+    constexpr int kWidest =
+        int(sizeof(SrcT) > sizeof(DstT) ? sizeof(SrcT) : sizeof(DstT));
+    constexpr int kVec = 16 / kWidest;
+    if constexpr (SameType<DstT, typename ViewTraits<Dst>::Element>::value &&
+                  kVec > 1 && S::kLast % kVec == 0) {
       if (src.stride[kRank - 1] == 1 && dst.stride[kRank - 1] == 1) {
-        for (i64 v = team.tid; v < S::kNumel / kVec; v += team.size) {
+        constexpr int kVectors = int(S::kNumel / kVec);
+#pragma unroll 4
+        for (int step = 0; step < (kVectors + team.size - 1) / team.size;
+             ++step) {
+          const int v = step * team.size + tid;
+          if (kVectors % team.size != 0 && v >= kVectors)
+            break;
           i64 idx[kRank];
           S::unravel(v * kVec, idx);
-          if (copyVector<kRank, T>(src, dst, idx))
+          if (copyVector<kRank, kVec, SrcT, DstT>(src, dst, idx))
             continue;
-          for (i64 e = 0; e < kVec; ++e) {
+          for (int e = 0; e < kVec; ++e) {
             i64 one[kRank];
             S::unravel(v * kVec + e, one);
-            dst.store(one, src.load(one));
+            dst.store(one, cvt<DstT>(src.load(one)));
           }
         }
         return;
       }
     }
   }
-  for (i64 lin = team.tid; lin < S::kNumel; lin += team.size) {
+#pragma unroll 4
+  for (int step = 0; step < int(S::kNumel + team.size - 1) / team.size;
+       ++step) {
+    const int lin = step * team.size + tid;
+    if (S::kNumel % team.size != 0 && lin >= S::kNumel)
+      break;
     i64 idx[kRank];
     S::unravel(lin, idx);
     dst.store(idx, cvt<DstT>(src.load(idx)));
@@ -634,16 +672,30 @@ struct MinOp {
 /// Reduces src, viewed as [Outer, Len, Inner], along Len into dst
 /// [Outer, Inner]: one warp per output, lanes stride over Len, then a
 /// shuffle tree. With Accumulate, dst's old value joins the reduction.
+/// Both walks have constant trip counts over 32-bit indices, so they
+/// unroll (a rolled 64-bit walk cost ~4x the instructions of the sums).
 template <class Op, i64 Outer, i64 Len, i64 Inner, bool Accumulate>
 __device__ __forceinline__ void reduceScratch(const float *src, float *dst,
                                               const Team &team) {
-  int warp = team.tid / 32, lane = team.tid % 32;
-  int warps = team.size / 32;
-  for (i64 o = warp; o < Outer * Inner; o += warps) {
-    i64 base = (o / Inner) * Len * Inner + o % Inner;
+  static_assert(Outer * Len * Inner < (i64(1) << 31), "scratch too large");
+  constexpr int kLines = int(Outer * Inner), kLen = int(Len);
+  constexpr int kInner = int(Inner);
+  const int tid = rematerialize(team.tid);
+  const int warp = tid / 32, lane = tid % 32;
+  const int warps = team.size / 32;
+#pragma unroll
+  for (int step = 0; step < (kLines + warps - 1) / warps; ++step) {
+    const int o = step * warps + warp;
+    if (kLines % warps != 0 && o >= kLines)
+      break;
+    const int base = (o / kInner) * kLen * kInner + o % kInner;
     float acc = Op::template identity<float>();
-    for (i64 l = lane; l < Len; l += 32)
-      acc = Op::apply(acc, src[base + l * Inner]);
+#pragma unroll
+    for (int part = 0; part < (kLen + 31) / 32; ++part) {
+      const int l = part * 32 + lane;
+      if (kLen % 32 == 0 || l < kLen)
+        acc = Op::apply(acc, src[base + l * kInner]);
+    }
 #pragma unroll
     for (int s = 16; s > 0; s /= 2)
       acc = Op::apply(acc, __shfl_xor_sync(0xffffffffu, acc, s));
