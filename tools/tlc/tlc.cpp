@@ -353,7 +353,7 @@ int main(int argc, char **argv) {
                               "tlc: the tile-language kernel compiler\n");
   if (runCommand)
     return runInterpreter();
-  if (arch != "sm_90a" && arch != "sm_80")
+  if (!tlc::isSupportedArch(arch))
     return fail("--arch must be sm_90a or sm_80, not '" + arch + "'");
 
   mlir::DefaultTimingManager timingManager;

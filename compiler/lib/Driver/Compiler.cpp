@@ -19,6 +19,10 @@
 
 using namespace tlc;
 
+bool tlc::isSupportedArch(llvm::StringRef arch) {
+  return arch == "sm_90a" || arch == "sm_80";
+}
+
 void tlc::addLoweringPasses(mlir::PassManager &pm,
                             const CodegenOptions &options) {
   mlir::OpPassManager &kernels = pm.nest<mlir::func::FuncOp>();
@@ -114,6 +118,10 @@ llvm::Expected<JitResult> tlc::jitCompile(const JitRequest &request,
                                           llvm::StringRef cacheDir) {
   if (request.kernel.empty())
     return llvm::createStringError("jitCompile: name the kernel to compile");
+  if (!isSupportedArch(request.codegen.arch))
+    return llvm::createStringError("jitCompile: arch must be sm_90a or sm_80, "
+                                   "not '" +
+                                   request.codegen.arch + "'");
   std::string dir = cacheDir.empty() ? defaultCacheDir() : cacheDir.str();
   llvm::SmallString<256> base(dir);
   llvm::sys::path::append(base, request.kernel + "-" + cacheKey(request));

@@ -22,6 +22,9 @@
 
 namespace tlc {
 
+/// The GPU targets the compiler lowers for: sm_90a (Hopper) and sm_80.
+bool isSupportedArch(llvm::StringRef arch);
+
 /// Adds the compiler's passes (tile IR -> IR ready for emission for the
 /// target in `options`) to `pm`.
 void addLoweringPasses(mlir::PassManager &pm, const CodegenOptions &options);
