@@ -538,6 +538,14 @@ tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens, int64_t num_seqs,
     std::vector<int32_t> cu;
     if (Status st = planOffsets(cu_seqlens, num_seqs, cu); !st.ok())
       return st;
+    // Checked before the lists exist: a small chunk over a long batch
+    // would otherwise build gigabytes for a buffer they cannot fit.
+    const int64_t entries = 2 * tlc::ops::countChunks(cu, chunk);
+    if (entries > capacity)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN plan: {} chunk index entries "
+                                       "do not fit the capacity {}",
+                                       entries, capacity));
     tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, chunk);
     if (Status st = copyPlan(plan.chunkIndices, chunk_indices, capacity,
                              "chunk index entries");

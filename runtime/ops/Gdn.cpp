@@ -127,6 +127,15 @@ int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
   return best;
 }
 
+int64_t tlc::ops::countChunks(const std::vector<int32_t> &cuSeqlens,
+                              int64_t chunk) {
+  int64_t count = 0;
+  for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n)
+    if (int64_t length = int64_t(cuSeqlens[n + 1]) - cuSeqlens[n]; length > 0)
+      count += (length - 1) / chunk + 1;
+  return count;
+}
+
 ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
                                int64_t chunk, int64_t segmentChunks) {
   ChunkPlan plan;

@@ -607,6 +607,17 @@ TEST_CASE("C ABI: GDN chunk plans", "[runtime][c-abi]") {
   CHECK(tlc_gdn_plan_chunks(cu, 4, 0, indices, 16, offsets, &chunks) ==
         TLC_ERROR_INVALID_ARGUMENT);
   CHECK_THAT(tlc_last_error(), Contains("chunk must be >= 1, got 0"));
+  // 2^31 - 1 one-token chunks: refused by their count, before 16 GB of
+  // lists are built (the libFuzzer harness ran out of memory here).
+  const int32_t huge[] = {0, std::numeric_limits<int32_t>::max()};
+  CHECK(tlc_gdn_plan_chunks(huge, 1, 1, indices, 16, offsets, &chunks) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(tlc_last_error()) ==
+        "tlc: GDN plan: 4294967294 chunk index entries do not fit the "
+        "capacity 16");
+  CHECK(tlc_gdn_plan_chunks(huge, 1, std::numeric_limits<int64_t>::max(),
+                            indices, 16, offsets, &chunks) == TLC_OK);
+  CHECK(chunks == 1);
 }
 
 TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {

@@ -170,6 +170,10 @@ struct ChunkPlan {
 ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk,
                      int64_t segmentChunks = 0);
 
+/// planChunks(cuSeqlens, chunk).numChunks without building the lists (a
+/// caller's buffer can be checked before they are).
+int64_t countChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk);
+
 struct BackwardOptions {
   /// Defaults to K^-1/2 when not set (the forward's scale).
   std::optional<float> scale;
