@@ -17,6 +17,9 @@ kernels=0
 while IFS= read -r -d '' file; do
   rel=${file#"$root"/}
   dest=$out/${rel%.tl}
+  # Fresh each run: a kernel removed from the file must not be listed from
+  # an earlier run's PTX.
+  rm -rf "$dest"
   mkdir -p "$dest"
   start=$(date +%s%N)
   if ! "$build/bin/tlc" "$file" --emit ptx -o "$dest" 2>"$dest/errors.txt"; then
