@@ -333,10 +333,8 @@ bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "tlc " << TLC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
-       << ", NVRTC " << tlc::nvrtcVersion() << ")\n";
-  });
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << tlc::versionString() << "\n"; });
   // libLLVM registers many options of its own; tlc accepts only its own
   // (and --help/--version), so that typos get a suggestion from this list.
   llvm::SmallVector<cl::Option *> foreign;

@@ -5,11 +5,14 @@
 #include "tlc/Frontend/Parser.h"
 #include "tlc/Transforms/Passes.h"
 
+#include "GitCommit.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -18,6 +21,12 @@
 #include "llvm/Support/xxhash.h"
 
 using namespace tlc;
+
+std::string tlc::versionString() {
+  return std::string("tlc ") + TLC_VERSION + " (commit " + TLC_GIT_COMMIT +
+         ", LLVM/MLIR " + LLVM_VERSION_STRING + ", NVRTC " + nvrtcVersion() +
+         ")";
+}
 
 bool tlc::isSupportedArch(llvm::StringRef arch) {
   return arch == "sm_90a" || arch == "sm_80";
@@ -79,9 +88,9 @@ struct StreamDiagnostics : mlir::SourceMgrDiagnosticHandler {
 std::string cacheKey(const JitRequest &request) {
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << "tlc " << TLC_VERSION << "\nnvrtc " << nvrtcVersion() << "\narch "
-     << request.codegen.arch << "\ntma " << request.codegen.tma << "\nws "
-     << request.codegen.warpSpecialize << "\nkernel " << request.kernel << "\n";
+  os << versionString() << "\narch " << request.codegen.arch << "\ntma "
+     << request.codegen.tma << "\nws " << request.codegen.warpSpecialize
+     << "\nkernel " << request.kernel << "\n";
   for (const std::string &d : request.defines)
     os << "-D " << d << "\n";
   os << "device library " << llvm::xxh3_64bits(deviceLibrarySource()) << " "

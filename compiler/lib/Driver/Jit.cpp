@@ -27,6 +27,4 @@ bool jit::compile(const std::string &source, const std::string &kernel,
   return true;
 }
 
-std::string jit::version() {
-  return std::string("tlc ") + TLC_VERSION + " (NVRTC " + nvrtcVersion() + ")";
-}
+std::string jit::version() { return versionString(); }

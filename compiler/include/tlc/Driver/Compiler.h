@@ -22,6 +22,11 @@
 
 namespace tlc {
 
+/// "tlc 0.1.0 (commit 0123456789ab, LLVM/MLIR 22.1.8, NVRTC 13.0)": the
+/// project version, the checkout's commit ("-dirty" with uncommitted
+/// changes) and the libraries that decide the output.
+std::string versionString();
+
 /// The GPU targets the compiler lowers for: sm_90a (Hopper) and sm_80.
 bool isSupportedArch(llvm::StringRef arch);
 

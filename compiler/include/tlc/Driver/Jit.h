@@ -53,7 +53,8 @@ TLC_JIT_API bool compile(const std::string &source, const std::string &kernel,
                          const Options &options, Kernel &out,
                          std::string &error);
 
-/// "tlc VERSION (NVRTC MAJOR.MINOR)": what a cache entry depends on.
+/// "tlc VERSION (commit C, LLVM/MLIR V, NVRTC V)": the compiler a cache
+/// entry depends on.
 TLC_JIT_API std::string version();
 
 } // namespace tlc::jit
