@@ -112,6 +112,21 @@ Status tensorFromC(const tlc_arg &a, const char *name, TensorRef &out) {
                          fmt::format("tlc: GDN argument '{}' is not a valid "
                                      "tensor (kind {}, dtype {}, rank {})",
                                      name, a.kind, a.dtype, a.rank));
+  // Extents are non-negative and their product (zeros aside, so that any
+  // product of some of them) fits int64: the checks multiply them.
+  int64_t product = 1;
+  for (int d = 0; d < a.rank; ++d) {
+    if (a.shape[d] < 0)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN argument '{}' has a negative "
+                                       "extent: shape[{}] = {}",
+                                       name, d, a.shape[d]));
+    if (a.shape[d] > 0 && __builtin_mul_overflow(product, a.shape[d], &product))
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN argument '{}' has more "
+                                       "elements than int64 counts",
+                                       name));
+  }
   out.data = a.data;
   out.dtype = DType(a.dtype);
   out.rank = a.rank;

@@ -825,6 +825,22 @@ TEST_CASE("C ABI: GDN backward arguments are checked by name",
         TLC_ERROR_INVALID_ARGUMENT);
   CHECK_THAT(tlc_last_error(),
              Contains("do must have the dtype of v (bf16), got f16"));
+  // A negative extent is refused where the tensor comes in (UBSan found
+  // shape[0] = INT64_MIN reaching `shape[0] - 1` in the plan checks).
+  args = backwardArgs(p);
+  args.cu_seqlens.shape[0] = std::numeric_limits<int64_t>::min();
+  CHECK(tlc_gdn_backward_workspace_bytes(&args, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(),
+             Contains("'cu_seqlens' has a negative extent: shape[0] = "
+                      "-9223372036854775808"));
+  args = backwardArgs(p);
+  args.q =
+      cTensor(p, TLC_DTYPE_BF16, {int64_t(1) << 40, int64_t(1) << 40, 1, 64});
+  CHECK(tlc_gdn_backward_workspace_bytes(&args, &bytes) ==
+        TLC_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(tlc_last_error(),
+             Contains("'q' has more elements than int64 counts"));
   CHECK(tlc_gdn_backward_workspace_bytes(nullptr, &bytes) ==
         TLC_ERROR_INVALID_ARGUMENT);
 }
