@@ -15,6 +15,8 @@ cmake --install "$build" --prefix "$prefix" --component compiler >/dev/null
 "$prefix/bin/tlc" "$source/kernels/examples/elementwise.tl" --emit ptx \
   -o "$work/kernels"
 [[ -s $work/kernels/axpy.ptx && -s $work/kernels/axpy.json ]]
+# The device library that `tlc --emit cuda` output includes.
+[[ -s $prefix/include/tlc/device/tlc.cuh && -s $prefix/include/tlc/device/tlc_wgmma.cuh ]]
 cmake -S "$source/tests/install" -B "$work/build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$prefix" \
   -DTLC_EMBED_SOURCE="$source/runtime/examples/embed_axpy.cpp" \
