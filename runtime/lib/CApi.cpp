@@ -607,6 +607,13 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
     *count = 0;
     if (!length)
       return Status();
+    // As for chunk plans: the count against the buffer first.
+    const int64_t offsets = tlc::ops::countSegmentOffsets(cu, 64, length);
+    if (offsets > capacity)
+      return Status::error(ErrorCode::InvalidArgument,
+                           fmt::format("tlc: GDN plan: {} segment offsets do "
+                                       "not fit the capacity {}",
+                                       offsets, capacity));
     tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, 64, length);
     if (Status st = copyPlan(plan.segmentOffsets, segment_offsets, capacity,
                              "segment offsets");

@@ -127,6 +127,27 @@ int64_t tlc::ops::chooseSegmentChunks(const std::vector<int32_t> &cuSeqlens,
   return best;
 }
 
+namespace {
+/// Tokens in a segment of `segmentChunks` chunks. Offsets are int32: a span
+/// of 2^32 tokens or more cuts nothing (and the caller's segmentChunks *
+/// chunk could overflow).
+int64_t segmentSpan(int64_t chunk, int64_t segmentChunks) {
+  const int64_t noCut = int64_t(1) << 32;
+  return segmentChunks >= noCut / chunk ? noCut : segmentChunks * chunk;
+}
+} // namespace
+
+int64_t tlc::ops::countSegmentOffsets(const std::vector<int32_t> &cuSeqlens,
+                                      int64_t chunk, int64_t segmentChunks) {
+  const int64_t span = segmentSpan(chunk, segmentChunks);
+  int64_t count = 1;
+  for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n) {
+    const int64_t length = int64_t(cuSeqlens[n + 1]) - cuSeqlens[n];
+    count += length > 0 ? (length - 1) / span + 1 : 1;
+  }
+  return count;
+}
+
 int64_t tlc::ops::countChunks(const std::vector<int32_t> &cuSeqlens,
                               int64_t chunk) {
   int64_t count = 0;
@@ -143,11 +164,7 @@ ChunkPlan tlc::ops::planChunks(const std::vector<int32_t> &cuSeqlens,
   if (segmentChunks > 0 && !cuSeqlens.empty()) {
     // Chunk-aligned cuts, so a segment's chunks are its sequence's chunks;
     // an empty sequence keeps one empty segment (its final state is h0).
-    // Offsets are int32: a span of 2^32 tokens or more cuts nothing (and
-    // the caller's segmentChunks * chunk could overflow).
-    const int64_t noCut = int64_t(1) << 32;
-    const int64_t span =
-        segmentChunks >= noCut / chunk ? noCut : segmentChunks * chunk;
+    const int64_t span = segmentSpan(chunk, segmentChunks);
     plan.segmentOffsets.push_back(cuSeqlens[0]);
     for (size_t n = 0; n + 1 < cuSeqlens.size(); ++n) {
       plan.sequenceSegments.push_back(int32_t(plan.segmentOffsets.size() - 1));

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tlc/runtime/Runtime.h"
+#include "tlc/ops/Gdn.h"
 #include "tlc/runtime/tlc_runtime.h"
 
 #include <catch2/catch.hpp>
@@ -618,6 +619,30 @@ TEST_CASE("C ABI: GDN chunk plans", "[runtime][c-abi]") {
   CHECK(tlc_gdn_plan_chunks(huge, 1, std::numeric_limits<int64_t>::max(),
                             indices, 16, offsets, &chunks) == TLC_OK);
   CHECK(chunks == 1);
+}
+
+TEST_CASE("GDN plan sizes are counted without building the plans",
+          "[runtime]") {
+  // The C ABI checks a caller's buffers against these counts first.
+  const std::vector<std::vector<int32_t>> batches = {{0},
+                                                     {0, 0},
+                                                     {0, 1},
+                                                     {0, 64},
+                                                     {0, 65},
+                                                     {0, 1, 1, 65, 130},
+                                                     {5, 5, 200, 1000},
+                                                     {0, 32768, 32769}};
+  for (const std::vector<int32_t> &cu : batches) {
+    INFO("cu_seqlens of " << cu.size() << " entries, last " << cu.back());
+    for (int64_t chunk : {int64_t(1), int64_t(7), int64_t(64)})
+      CHECK(tlc::ops::countChunks(cu, chunk) ==
+            tlc::ops::planChunks(cu, chunk).numChunks);
+    for (int64_t segment :
+         {int64_t(1), int64_t(2), int64_t(3), int64_t(100), int64_t(1) << 40})
+      CHECK(
+          tlc::ops::countSegmentOffsets(cu, 64, segment) ==
+          int64_t(tlc::ops::planChunks(cu, 64, segment).segmentOffsets.size()));
+  }
 }
 
 TEST_CASE("C ABI: GDN context-parallel plans", "[runtime][c-abi]") {

@@ -174,6 +174,11 @@ ChunkPlan planChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk,
 /// caller's buffer can be checked before they are).
 int64_t countChunks(const std::vector<int32_t> &cuSeqlens, int64_t chunk);
 
+/// planChunks(cuSeqlens, chunk, segmentChunks).segmentOffsets.size() for
+/// segmentChunks > 0, without building the lists.
+int64_t countSegmentOffsets(const std::vector<int32_t> &cuSeqlens,
+                            int64_t chunk, int64_t segmentChunks);
+
 struct BackwardOptions {
   /// Defaults to K^-1/2 when not set (the forward's scale).
   std::optional<float> scale;
