@@ -320,15 +320,27 @@ Status planOffsets(const int32_t *cuSeqlens, int64_t numSeqs,
   return Status();
 }
 
-/// Copies a planner's list into the caller's `capacity` ints.
-Status copyPlan(const std::vector<int32_t> &values, int32_t *out,
-                int64_t capacity, const char *what) {
-  if (int64_t(values.size()) > capacity)
+/// A planner's list of `count` ints against the caller's `capacity`,
+/// checked from the count before the list is built (a small chunk over a
+/// long batch would otherwise build gigabytes for a buffer they cannot fit).
+Status checkCapacity(int64_t count, int64_t capacity, const char *what) {
+  if (count > capacity)
     return Status::error(ErrorCode::InvalidArgument,
                          fmt::format("tlc: GDN plan: {} {} do not fit the "
                                      "capacity {}",
-                                     values.size(), what, capacity));
-  std::copy(values.begin(), values.end(), out);
+                                     count, what, capacity));
+  return Status();
+}
+
+/// The caller's workspace for a GDN call that needs `need` bytes (a dry run
+/// needs none); `what` names the call in the message.
+Status checkWorkspace(const char *what, size_t need, const void *workspace,
+                      size_t bytes, bool dryRun) {
+  if (!dryRun && (!workspace || bytes < need))
+    return Status::error(ErrorCode::InvalidArgument,
+                         fmt::format("tlc: {} needs a workspace of {} bytes, "
+                                     "got {} at {}",
+                                     what, need, bytes, fmt::ptr(workspace)));
   return Status();
 }
 
@@ -343,13 +355,10 @@ Status runForward(tlc::ops::Backend &backend, const tlc_gdn_forward_args *args,
   GdnCall call;
   if (Status s = gdnFromC(args, call); !s.ok())
     return s;
-  size_t need = tlc::ops::Workspace::bytes(call.dims);
-  if (!dryRun && (!args->workspace || args->workspace_bytes < need))
-    return Status::error(ErrorCode::InvalidArgument,
-                         fmt::format("tlc: GDN needs a workspace of {} "
-                                     "bytes, got {} at {}",
-                                     need, args->workspace_bytes,
-                                     fmt::ptr(args->workspace)));
+  if (Status s = checkWorkspace("GDN", tlc::ops::Workspace::bytes(call.dims),
+                                args->workspace, args->workspace_bytes, dryRun);
+      !s.ok())
+    return s;
   return tlc::ops::launchForward(
       backend, call.dims, call.q, call.k, call.v, call.g, call.beta, call.h0,
       call.plan,
@@ -365,13 +374,11 @@ Status runBackward(tlc::ops::Backend &backend,
   if (Status s = gdnBackwardFromC(args, call); !s.ok())
     return s;
   const tlc::ops::Dims &dims = call.forward.dims;
-  size_t need = tlc::ops::BackwardWorkspace::bytes(dims);
-  if (!dryRun && (!args->workspace || args->workspace_bytes < need))
-    return Status::error(ErrorCode::InvalidArgument,
-                         fmt::format("tlc: GDN backward needs a workspace "
-                                     "of {} bytes, got {} at {}",
-                                     need, args->workspace_bytes,
-                                     fmt::ptr(args->workspace)));
+  if (Status s = checkWorkspace("GDN backward",
+                                tlc::ops::BackwardWorkspace::bytes(dims),
+                                args->workspace, args->workspace_bytes, dryRun);
+      !s.ok())
+    return s;
   const GdnCall &f = call.forward;
   return tlc::ops::launchBackward(
       backend, dims, f.q, f.k, f.v, f.g, f.beta, f.h0, call.dO, call.dht,
@@ -553,19 +560,13 @@ tlc_status tlc_gdn_plan_chunks(const int32_t *cu_seqlens, int64_t num_seqs,
     std::vector<int32_t> cu;
     if (Status st = planOffsets(cu_seqlens, num_seqs, cu); !st.ok())
       return st;
-    // Checked before the lists exist: a small chunk over a long batch
-    // would otherwise build gigabytes for a buffer they cannot fit.
-    const int64_t entries = 2 * tlc::ops::countChunks(cu, chunk);
-    if (entries > capacity)
-      return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN plan: {} chunk index entries "
-                                       "do not fit the capacity {}",
-                                       entries, capacity));
-    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, chunk);
-    if (Status st = copyPlan(plan.chunkIndices, chunk_indices, capacity,
-                             "chunk index entries");
+    if (Status st = checkCapacity(2 * tlc::ops::countChunks(cu, chunk),
+                                  capacity, "chunk index entries");
         !st.ok())
       return st;
+    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, chunk);
+    std::copy(plan.chunkIndices.begin(), plan.chunkIndices.end(),
+              chunk_indices);
     std::copy(plan.chunkOffsets.begin(), plan.chunkOffsets.end(),
               chunk_offsets);
     *num_chunks = plan.numChunks;
@@ -607,18 +608,13 @@ tlc_status tlc_gdn_plan_segments(const int32_t *cu_seqlens, int64_t num_seqs,
     *count = 0;
     if (!length)
       return Status();
-    // As for chunk plans: the count against the buffer first.
-    const int64_t offsets = tlc::ops::countSegmentOffsets(cu, 64, length);
-    if (offsets > capacity)
-      return Status::error(ErrorCode::InvalidArgument,
-                           fmt::format("tlc: GDN plan: {} segment offsets do "
-                                       "not fit the capacity {}",
-                                       offsets, capacity));
-    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, 64, length);
-    if (Status st = copyPlan(plan.segmentOffsets, segment_offsets, capacity,
-                             "segment offsets");
+    if (Status st = checkCapacity(tlc::ops::countSegmentOffsets(cu, 64, length),
+                                  capacity, "segment offsets");
         !st.ok())
       return st;
+    tlc::ops::ChunkPlan plan = tlc::ops::planChunks(cu, 64, length);
+    std::copy(plan.segmentOffsets.begin(), plan.segmentOffsets.end(),
+              segment_offsets);
     std::copy(plan.sequenceSegments.begin(), plan.sequenceSegments.end(),
               sequence_segments);
     *count = int64_t(plan.segmentOffsets.size());
