@@ -370,9 +370,9 @@ rt::Status tlc::ops::launchForward(
   if (Status s =
           backend.launch("gdn_solve", {kc, dc},
                          {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
-                          Arg::tensor(ws.gcum), Arg::tensor(ws.ab),
+                          Arg::tensor(ws.gcum), Arg::tensor(ws.ag),
                           // A itself: not written without WRITE_A.
-                          Arg::tensor(ws.ab), Arg::tensor(walked),
+                          Arg::tensor(ws.ag), Arg::tensor(walked),
                           Arg::tensor(plan.chunkIndices)});
       !s.ok())
     return s;
@@ -393,7 +393,7 @@ rt::Status tlc::ops::launchForward(
       constants.push_back("TRANSITION=" + std::to_string(dims.headK));
     return backend.launch(
         "gdn_chunk", constants,
-        {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ab),
+        {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp), Arg::tensor(ws.ag),
          Arg::tensor(ws.gcum), Arg::tensor(op), Arg::tensor(h0Tensor),
          Arg::tensor(htTensor), Arg::tensor(statesStandIn), Arg::f32(scale),
          Arg::tensor(walked), Arg::tensor(plan.chunkOffsets)});
@@ -713,7 +713,7 @@ rt::Status tlc::ops::launchBackward(
   if (Status s = backend.launch(
           "gdn_solve", {kc, dc, "WRITE_A=True"},
           {Arg::tensor(kp), Arg::tensor(gp), Arg::tensor(bp),
-           Arg::tensor(ws.gcum), Arg::tensor(ws.ab), Arg::tensor(ws.a),
+           Arg::tensor(ws.gcum), Arg::tensor(ws.ag), Arg::tensor(ws.a),
            Arg::tensor(plan.cuSeqlens), Arg::tensor(plan.chunkIndices)});
       !s.ok())
     return s;
@@ -727,7 +727,7 @@ rt::Status tlc::ops::launchBackward(
   if (Status s = backend.launch(
           "gdn_chunk", chunkConstants,
           {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(vp),
-           Arg::tensor(ws.ab), Arg::tensor(ws.gcum),
+           Arg::tensor(ws.ag), Arg::tensor(ws.gcum),
            Arg::tensor(standIn(
                dims.dtype, {1, dims.batch * dims.tokens, dims.hv, dims.headV})),
            Arg::tensor(useH0 ? initialState : states4), Arg::tensor(states4),
@@ -742,7 +742,7 @@ rt::Status tlc::ops::launchBackward(
     dhConstants.push_back("STAGES=1"); // f32 tiles fit one stage
   if (Status s = backend.launch(
           "gdn_bwd_dh", dhConstants,
-          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.ab),
+          {Arg::tensor(qp), Arg::tensor(kp), Arg::tensor(ws.ag),
            Arg::tensor(ws.gcum), Arg::tensor(dop),
            Arg::tensor(useDht ? dFinalState : states4),
            Arg::tensor(ws.stateGrads), Arg::tensor(dvp),

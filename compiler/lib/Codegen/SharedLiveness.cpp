@@ -10,6 +10,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace tlc;
@@ -62,25 +63,46 @@ bool touches(Operation *op, Value buffer) {
       .wasInterrupted();
 }
 
+/// Whether a store at `indices` in the body of `parallel` writes each
+/// element of a buffer of `shape` once: its indices are the loop's own
+/// variables in some order (a transposing store, o_s[i, j] = oT[j, i],
+/// counts), each running over its dimension's whole extent.
+bool storesEveryElement(ParallelOp parallel, ValueRange indices,
+                        ArrayRef<int64_t> shape) {
+  mlir::Block &body = parallel.getBody().front();
+  ArrayRef<int64_t> extents = parallel.getExtents();
+  if (indices.size() != body.getNumArguments() ||
+      indices.size() != shape.size())
+    return false;
+  llvm::SmallBitVector seen(body.getNumArguments());
+  for (auto [index, extent] : llvm::zip(indices, shape)) {
+    auto arg = dyn_cast<BlockArgument>(index);
+    if (!arg || arg.getOwner() != &body || seen.test(arg.getArgNumber()) ||
+        extents[arg.getArgNumber()] != extent)
+      return false;
+    seen.set(arg.getArgNumber());
+  }
+  return true;
+}
+
 /// Whether `op` writes every element of `buffer` before reading any: a
 /// copy or fill into the buffer itself (a tile that overhangs a tensor
 /// reads zeros, so a copy writes all of it), or a Parallel over its whole
-/// shape whose body stores to it at the loop's own indices, unconditionally,
-/// before anything else in the body touches it.
+/// shape whose body stores to it at the loop's own indices (in any order),
+/// unconditionally, before anything else in the body touches it.
 bool overwritesWhole(Operation *op, Value buffer) {
   if (auto copy = dyn_cast<CopyOp>(op))
     return copy.getDst() == buffer && !refersTo(copy.getSrc(), buffer);
   if (auto fill = dyn_cast<FillOp>(op))
     return fill.getDst() == buffer;
   auto parallel = dyn_cast<ParallelOp>(op);
-  if (!parallel ||
-      parallel.getExtents() != cast<BufferType>(buffer.getType()).getShape())
+  if (!parallel)
     return false;
-  mlir::Block &body = parallel.getBody().front();
-  for (Operation &nested : body) {
+  for (Operation &nested : parallel.getBody().front()) {
     if (auto store = dyn_cast<StoreOp>(&nested);
         store && store.getBuffer() == buffer)
-      return llvm::equal(store.getIndices(), body.getArguments());
+      return storesEveryElement(parallel, store.getIndices(),
+                                cast<BufferType>(buffer.getType()).getShape());
     if (touches(&nested, buffer))
       return false;
   }

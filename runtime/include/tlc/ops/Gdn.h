@@ -78,15 +78,16 @@ struct Dims {
 
 /// Intermediate tensors between the kernels, carved from one workspace:
 /// the chunk-local cumsum of g, chunk-major [H_v, NT, 64] f32 (a sequence's
-/// padded rows hold its last row's value), and
-/// Ab = (I + StrictLower(diag(beta) K K^T))^-1 diag(beta) per chunk,
+/// padded rows hold its last row's value), and the gated inverse per chunk,
+/// A_g = Ab * M with Ab = (I + StrictLower(diag(beta) K K^T))^-1 diag(beta)
+/// and M[i, j] = e^(gcum_i - gcum_j) for i >= j (else 0),
 /// [1, T, H_v, 64] in the dtype of q. With S segments (context
 /// parallelism), also each segment's zero-start end state beside its
 /// transition, [S, H_v, K, V + K] f32, each segment's start state
 /// [S, H_v, K, V] f32, and a final state the caller did not ask for
 /// [N, H_v, K, V] f32 (the scan writes one anyway).
 struct Workspace {
-  rt::TensorRef gcum, ab;
+  rt::TensorRef gcum, ag;
   rt::TensorRef segmentStates, segmentStarts, scratchFinal;
   /// Bytes of workspace for `dims` (256-byte aligned pieces).
   static size_t bytes(const Dims &dims);
@@ -213,7 +214,7 @@ rt::Status checkBackwardInputs(const Dims &dims, const rt::TensorRef &dO,
 /// all contiguous, and dh0 [N, H_v, K, V] f32 when its data is set.
 rt::Status checkGradients(const Dims &dims, const BackwardResult &grads);
 
-/// The backward's tensors between kernels: gcum and Ab as in Workspace
+/// The backward's tensors between kernels: gcum and A_g as in Workspace
 /// (the state recompute runs the forward's gdn_chunk), A itself
 /// [1, T, H_v, 64] (dtype of q), every chunk's entering state and the
 /// gradient of its leaving state, [NT, H_v, K, V] f32 each (16-bit copies
@@ -221,7 +222,7 @@ rt::Status checkGradients(const Dims &dims, const BackwardResult &grads);
 /// of the masked scores, [1, T, H_v, 64] (dtype of q), between
 /// gdn_bwd_chunk's two passes.
 struct BackwardWorkspace {
-  rt::TensorRef gcum, ab, a, states, stateGrads, dp;
+  rt::TensorRef gcum, ag, a, states, stateGrads, dp;
   static size_t bytes(const Dims &dims);
   static BackwardWorkspace carve(const Dims &dims, void *base);
 };
